@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code is built for AVX2 + FMA in release builds on x86-64: Swift's
+// baseline (SSE2, no FMA) makes the engine's elementwise loops several times slower.
+#if arch(x86_64)
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
+#else
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+#endif
+
+let package = Package(
+    name: "Foldwise",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "foldwise", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
+        .target(name: "Datasets", dependencies: ["CJPEG"], swiftSettings: fastMath),
+        .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Training",
+                dependencies: ["Engine", "Datasets", "Manifests",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: fastMath),
+        .executableTarget(name: "CLI",
+                          dependencies: ["Training", "Manifests", "Datasets", "Engine",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")]),
+
+        .target(name: "TestSupport", dependencies: ["Engine", "Datasets"], path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Datasets", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,46 @@
+/// A dense Float32 array with a shape; images are NCHW. A value type: copies
+/// share storage until one of them is written (Swift's copy-on-write arrays).
+public struct Tensor: Equatable, Sendable {
+    public var shape: [Int]
+    public var scalars: [Float]
+
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.reduce(1, *) == scalars.count,
+                     "Tensor: shape \(shape) holds \(shape.reduce(1, *)) values, got \(scalars.count)")
+        self.shape = shape
+        self.scalars = scalars
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    /// Storage whose contents the caller promises to overwrite completely.
+    public init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
+    public var count: Int { scalars.count }
+    public var rank: Int { shape.count }
+
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, scalars: scalars)
+    }
+
+    public subscript(index: Int) -> Float {
+        get { scalars[index] }
+        set { scalars[index] = newValue }
+    }
+}
+
+/// Whether layers behave as in training (batch statistics, dropout on) or inference.
+public enum Mode: Sendable {
+    case train
+    case eval
+}

@@ -1,0 +1,108 @@
+import Engine
+
+/// A small deterministic generator for test data (SplitMix64).
+public struct TestRandom {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    public mutating func uniform() -> Float {
+        Float(next() >> 40) / Float(1 << 24) * 2 - 1
+    }
+
+    public mutating func tensor(_ shape: [Int], scale: Float = 1) -> Tensor {
+        var t = Tensor(zeros: shape)
+        for i in 0..<t.count { t[i] = uniform() * scale }
+        return t
+    }
+}
+
+/// The largest disagreement between an analytic and a finite-difference gradient.
+public struct GradientCheckResult: CustomStringConvertible {
+    public var worstName = ""
+    public var worstIndex = 0
+    public var analytic: Float = 0
+    public var numeric: Float = 0
+    public var error: Float = 0
+
+    public var description: String {
+        "worst: \(worstName)[\(worstIndex)] analytic \(analytic) numeric \(numeric) (error \(error))"
+    }
+
+    mutating func record(_ name: String, _ index: Int, analytic a: Float, numeric n: Float) {
+        // Relative error with an absolute floor: tiny gradients are compared absolutely.
+        let e = abs(a - n) / max(1e-2, abs(a) + abs(n))
+        if e > error { (worstName, worstIndex, analytic, numeric, error) = (name, index, a, n, e) }
+    }
+}
+
+/// Checks `layer.backward` against central finite differences of the scalar
+/// L = Σ output · probe, for the input and every trainable parameter.
+/// `samples` bounds the number of checked coordinates per tensor.
+public func checkLayerGradients(_ layer: any Layer, input: Tensor, mode: Mode = .train,
+                                epsilon: Float = 1e-2, samples: Int = 40,
+                                seed: UInt64 = 7) -> GradientCheckResult {
+    var random = TestRandom(seed: seed)
+    let out0 = layer.forward(input, mode: mode)
+    let probe = random.tensor(out0.shape)
+    func lossAt(_ x: Tensor) -> Double {
+        let y = layer.forward(x, mode: mode)
+        var s = 0.0
+        for i in 0..<y.count { s += Double(y[i]) * Double(probe[i]) }
+        return s
+    }
+    for p in layer.parameters { p.zeroGrad() }
+    _ = layer.forward(input, mode: mode)
+    let dInput = layer.backward(probe)
+
+    var result = GradientCheckResult()
+    for i in sampleIndices(input.count, samples, &random) {
+        var plus = input, minus = input
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        let numeric = Float((lossAt(plus) - lossAt(minus)) / Double(2 * epsilon))
+        result.record("input", i, analytic: dInput[i], numeric: numeric)
+    }
+    for p in layer.parameters where !p.isBuffer {
+        let analytic = p.grad
+        let saved = p.value
+        for i in sampleIndices(p.value.count, samples, &random) {
+            p.value[i] = saved[i] + epsilon
+            let lp = lossAt(input)
+            p.value[i] = saved[i] - epsilon
+            let lm = lossAt(input)
+            p.value[i] = saved[i]
+            result.record(p.name, i, analytic: analytic[i], numeric: Float((lp - lm) / Double(2 * epsilon)))
+        }
+    }
+    return result
+}
+
+/// Checks a loss's dLogits against central finite differences of its value.
+public func checkLossGradients(_ loss: any Loss, logits: Tensor, targets: Targets,
+                               epsilon: Float = 1e-2) -> GradientCheckResult {
+    let (_, dLogits) = loss.evaluate(logits: logits, targets: targets)
+    var result = GradientCheckResult()
+    for i in 0..<logits.count {
+        var plus = logits, minus = logits
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        let lp = Double(loss.evaluate(logits: plus, targets: targets).value)
+        let lm = Double(loss.evaluate(logits: minus, targets: targets).value)
+        result.record("logits", i, analytic: dLogits[i], numeric: Float((lp - lm) / Double(2 * epsilon)))
+    }
+    return result
+}
+
+private func sampleIndices(_ count: Int, _ samples: Int, _ random: inout TestRandom) -> [Int] {
+    if count <= samples { return Array(0..<count) }
+    return (0..<samples).map { _ in Int(random.next() % UInt64(count)) }
+}
