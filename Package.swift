@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
-        .target(name: "Datasets", dependencies: ["CJPEG"], swiftSettings: fastMath),
+        .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Training",
                 dependencies: ["Engine", "Datasets", "Manifests",

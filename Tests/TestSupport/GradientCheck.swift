@@ -1,26 +1,10 @@
 import Engine
 
-/// A small deterministic generator for test data (SplitMix64).
-public struct TestRandom {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    public mutating func uniform() -> Float {
-        Float(next() >> 40) / Float(1 << 24) * 2 - 1
-    }
-
+extension SeededRandom {
+    /// A tensor of values uniform in [-scale, scale).
     public mutating func tensor(_ shape: [Int], scale: Float = 1) -> Tensor {
         var t = Tensor(zeros: shape)
-        for i in 0..<t.count { t[i] = uniform() * scale }
+        for i in 0..<t.count { t[i] = uniform(-scale, scale) }
         return t
     }
 }
@@ -50,7 +34,7 @@ public struct GradientCheckResult: CustomStringConvertible {
 public func checkLayerGradients(_ layer: any Layer, input: Tensor, mode: Mode = .train,
                                 epsilon: Float = 1e-2, samples: Int = 40,
                                 seed: UInt64 = 7) -> GradientCheckResult {
-    var random = TestRandom(seed: seed)
+    var random = SeededRandom(seed: seed)
     let out0 = layer.forward(input, mode: mode)
     let probe = random.tensor(out0.shape)
     func lossAt(_ x: Tensor) -> Double {
@@ -102,7 +86,7 @@ public func checkLossGradients(_ loss: any Loss, logits: Tensor, targets: Target
     return result
 }
 
-private func sampleIndices(_ count: Int, _ samples: Int, _ random: inout TestRandom) -> [Int] {
+private func sampleIndices(_ count: Int, _ samples: Int, _ random: inout SeededRandom) -> [Int] {
     if count <= samples { return Array(0..<count) }
     return (0..<samples).map { _ in Int(random.next() % UInt64(count)) }
 }

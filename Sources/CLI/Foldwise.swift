@@ -1,0 +1,4 @@
+@main
+struct Foldwise {
+    static func main() {}
+}
