@@ -1,0 +1,69 @@
+import Kernels
+
+/// Batch normalisation for [N, C, H, W] (2-d) or [N, C] (1-d) inputs, with an
+/// optional fused ReLU. Training mode normalises with batch statistics and
+/// updates the running ones (momentum 0.1, unbiased variance, as PyTorch);
+/// eval mode uses the running statistics.
+public final class BatchNorm: Layer {
+    public let weight, bias, runningMean, runningVariance: Parameter
+    public let relu: Bool
+    public let momentum: Float
+    public let epsilon: Float
+    private var input = Tensor(zeros: [0]), output = Tensor(zeros: [0])
+    private var mean: [Float], variance: [Float], invStd: [Float]
+
+    public init(name: String, channels: Int, relu: Bool = false, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        weight = Parameter(name: name + ".weight", value: Tensor(repeating: 1, shape: [channels]), decays: false)
+        bias = Parameter(name: name + ".bias", value: Tensor(zeros: [channels]), decays: false)
+        runningMean = Parameter(name: name + ".running_mean", value: Tensor(zeros: [channels]), isBuffer: true)
+        runningVariance = Parameter(name: name + ".running_var", value: Tensor(repeating: 1, shape: [channels]), isBuffer: true)
+        (self.relu, self.momentum, self.epsilon) = (relu, momentum, epsilon)
+        mean = [Float](repeating: 0, count: channels)
+        variance = mean
+        invStd = mean
+    }
+
+    private func shape(for x: Tensor) -> NormShape {
+        precondition((x.rank == 4 || x.rank == 2) && x.shape[1] == weight.value.count,
+                     "BatchNorm \(weight.name): input \(x.shape) needs [N, \(weight.value.count), …]")
+        return NormShape(N: x.shape[0], C: x.shape[1], HW: x.rank == 4 ? x.shape[2] * x.shape[3] : 1)
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        let s = shape(for: x)
+        var y = Tensor(uninitialized: x.shape)
+        switch mode {
+        case .train:
+            batchNormTrainForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
+                                  output: &y.scalars, mean: &mean, variance: &variance, invStd: &invStd,
+                                  shape: s, epsilon: epsilon, relu: relu)
+            updateRunningStatistics(count: s.M)
+            input = x
+            output = y
+        case .eval:
+            batchNormEvalForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
+                                 runningMean: runningMean.value.scalars, runningVariance: runningVariance.value.scalars,
+                                 output: &y.scalars, shape: s, epsilon: epsilon, relu: relu)
+        }
+        return y
+    }
+
+    private func updateRunningStatistics(count: Int) {
+        let unbiased = Float(count) / Float(max(count - 1, 1))
+        for c in 0..<mean.count {
+            runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean[c]
+            runningVariance.value[c] = (1 - momentum) * runningVariance.value[c] + momentum * variance[c] * unbiased
+        }
+    }
+
+    /// Backward of the last training-mode forward.
+    public func backward(_ dy: Tensor) -> Tensor {
+        var dx = Tensor(uninitialized: input.shape)
+        batchNormBackward(input: input.scalars, output: output.scalars, gamma: weight.value.scalars,
+                          mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
+                          dGamma: &weight.grad.scalars, dBeta: &bias.grad.scalars, shape: shape(for: input), relu: relu)
+        return dx
+    }
+
+    public var parameters: [Parameter] { [weight, bias, runningMean, runningVariance] }
+}

@@ -1,0 +1,56 @@
+import Kernels
+
+/// 2-d convolution over NCHW with weight [F, C, R, S] (PyTorch's layout).
+public final class Conv2d: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: Int
+    public let padding: Int
+    /// The first layer of a network does not need dL/dInput; skipping it saves a gemm and a col2im.
+    public var computesInputGradient = true
+    private var input = Tensor(zeros: [0])
+    private var workspace = Workspace()
+
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = false, random: inout SeededRandom) {
+        // Kaiming-normal initialisation for ReLU networks (fan-out), as torchvision's ResNets use.
+        let fanOut = Float(outChannels * kernel * kernel)
+        let std = (2 / fanOut).squareRoot()
+        var w = Tensor(zeros: [outChannels, inChannels, kernel, kernel])
+        for i in 0..<w.count { w[i] = random.normal() * std }
+        self.weight = Parameter(name: name + ".weight", value: w)
+        self.bias = bias ? Parameter(name: name + ".bias", value: Tensor(zeros: [outChannels]), decays: false) : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    private func shape(for x: Tensor) -> ConvShape {
+        precondition(x.rank == 4 && x.shape[1] == weight.shape[1],
+                     "Conv2d \(weight.name): input \(x.shape) does not match weight \(weight.shape)")
+        return ConvShape(N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], F: weight.shape[0],
+                         R: weight.shape[2], S: weight.shape[3], stride: stride, padding: padding)
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        let s = shape(for: x)
+        input = x
+        var y = Tensor(uninitialized: [s.N, s.F, s.P, s.Q])
+        convForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
+                    output: &y.scalars, shape: s, workspace: &workspace)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let s = shape(for: input)
+        var dx = computesInputGradient ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
+        var dBias: [Float]? = bias?.grad.scalars
+        bias?.grad.scalars = []  // hand the buffer over without a copy
+        convBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
+                     dInput: &dx.scalars, computeDInput: computesInputGradient,
+                     dWeight: &weight.grad.scalars, dBias: &dBias, shape: s, workspace: &workspace)
+        if let dBias { bias?.grad.scalars = dBias }
+        return dx
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+}

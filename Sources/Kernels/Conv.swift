@@ -1,0 +1,208 @@
+// Convolution by im2col + sgemm, forward and backward.
+// Shape letters: N batch, C input channels, H W input size, F filters (output
+// channels), R S kernel height and width, P Q output height and width.
+// Threads split the batch; each runs single-threaded sgemm on groups of
+// images whose im2col columns sit side by side, so every gemm is wide enough
+// to run near peak even when P·Q is small.
+
+public struct ConvShape: Sendable, Equatable {
+    public var N, C, H, W, F, R, S, stride, padding: Int
+
+    public init(N: Int, C: Int, H: Int, W: Int, F: Int, R: Int, S: Int, stride: Int, padding: Int) {
+        (self.N, self.C, self.H, self.W, self.F, self.R, self.S) = (N, C, H, W, F, R, S)
+        (self.stride, self.padding) = (stride, padding)
+    }
+
+    public var P: Int { (H + 2 * padding - R) / stride + 1 }
+    public var Q: Int { (W + 2 * padding - S) / stride + 1 }
+    /// Rows of the im2col matrix: one per (c, r, s).
+    public var CRS: Int { C * R * S }
+    /// Images per gemm: enough columns (≥ 1024) for an efficient sgemm.
+    var group: Int { max(1, min(N, (1024 + P * Q - 1) / (P * Q))) }
+}
+
+/// Unfolds `count` images starting at `image` into col[CRS, count·P·Q].
+@inline(__always)
+func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ col: UnsafeMutablePointer<Float>) {
+    let (P, Q, PQ) = (s.P, s.Q, s.P * s.Q)
+    let width = count * PQ
+    for g in 0..<count {
+        let xn = x + (image + g) * s.C * s.H * s.W
+        for c in 0..<s.C {
+            let xc = xn + c * s.H * s.W
+            for r in 0..<s.R {
+                for t in 0..<s.S {
+                    let row = col + ((c * s.R + r) * s.S + t) * width + g * PQ
+                    for p in 0..<P {
+                        let y = p * s.stride - s.padding + r
+                        let out = row + p * Q
+                        if y < 0 || y >= s.H {
+                            out.update(repeating: 0, count: Q)
+                            continue
+                        }
+                        let xr = xc + y * s.W
+                        if s.stride == 1 {
+                            // x index = q - padding + t: copy the in-range run, zero the edges.
+                            let q0 = max(0, s.padding - t), q1 = min(Q, s.W + s.padding - t)
+                            if q0 > 0 { out.update(repeating: 0, count: q0) }
+                            if q1 > q0 { (out + q0).update(from: xr + (q0 - s.padding + t), count: q1 - q0) }
+                            if q1 < Q { (out + max(q0, q1)).update(repeating: 0, count: Q - max(q0, q1)) }
+                        } else {
+                            for q in 0..<Q {
+                                let xi = q * s.stride - s.padding + t
+                                out[q] = (xi >= 0 && xi < s.W) ? xr[xi] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Folds col[CRS, count·P·Q] back, adding into `count` images of dx starting at `image`.
+@inline(__always)
+func col2im(_ col: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ dx: UnsafeMutablePointer<Float>) {
+    let (P, Q, PQ) = (s.P, s.Q, s.P * s.Q)
+    let width = count * PQ
+    for g in 0..<count {
+        let dxn = dx + (image + g) * s.C * s.H * s.W
+        for c in 0..<s.C {
+            let dxc = dxn + c * s.H * s.W
+            for r in 0..<s.R {
+                for t in 0..<s.S {
+                    let row = col + ((c * s.R + r) * s.S + t) * width + g * PQ
+                    for p in 0..<P {
+                        let y = p * s.stride - s.padding + r
+                        if y < 0 || y >= s.H { continue }
+                        let dxr = dxc + y * s.W
+                        let src = row + p * Q
+                        if s.stride == 1 {
+                            let q0 = max(0, s.padding - t), q1 = min(Q, s.W + s.padding - t)
+                            if q1 > q0 {
+                                let d = dxr + (q0 - s.padding + t)
+                                for q in 0..<(q1 - q0) { d[q] += src[q0 + q] }
+                            }
+                        } else {
+                            for q in 0..<Q {
+                                let xi = q * s.stride - s.padding + t
+                                if xi >= 0 && xi < s.W { dxr[xi] += src[q] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scratch memory for the convolution kernels, reused across steps by the layer
+/// that owns it; grows to the largest size asked for and never shrinks.
+public struct Workspace {
+    var storage: [Float] = []
+    public init() {}
+
+    mutating func reserve(_ count: Int) {
+        if storage.count < count { storage = [Float](repeating: 0, count: count) }
+    }
+}
+
+public func convForward(input x: [Float], weight w: [Float], bias: [Float]?, output y: inout [Float],
+                        shape s: ConvShape, workspace: inout Workspace) {
+    let (PQ, G, CRS, F) = (s.P * s.Q, s.group, s.CRS, s.F)
+    precondition(x.count == s.N * s.C * s.H * s.W && w.count == F * CRS && y.count == s.N * F * PQ,
+                 "convForward: buffers do not match \(s)")
+    let perThread = CRS * G * PQ + F * G * PQ
+    let threads = min(ComputeThreads.current, s.N)
+    workspace.reserve(perThread * threads)
+    x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in
+    y.withUnsafeMutableBufferPointer { yb in workspace.storage.withUnsafeMutableBufferPointer { ws in
+        let (xp, wp, yp, wsp) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, ws.baseAddress!)
+        parallelChunks(s.N) { t, images in
+            let col = wsp + t * perThread, tmp = col + CRS * G * PQ
+            var n = images.lowerBound
+            while n < images.upperBound {
+                let g = min(G, images.upperBound - n)
+                im2col(xp, image: n, count: g, s, col)
+                let out = g == 1 ? yp + n * F * PQ : tmp
+                sgemm(transA: false, transB: false, M: F, N: g * PQ, K: CRS, alpha: 1,
+                      A: wp, lda: CRS, B: col, ldb: g * PQ, beta: 0, C: out, ldc: g * PQ)
+                if g > 1 { scatterGroup(tmp, yp, image: n, count: g, F: F, PQ: PQ) }
+                n += g
+            }
+        }
+    }}}}
+    if let bias { addChannelBias(bias, to: &y, N: s.N, C: F, HW: PQ) }
+}
+
+/// dWeight and dBias are added into; dInput (when given) is overwritten.
+public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float],
+                         dInput: inout [Float], computeDInput: Bool,
+                         dWeight: inout [Float], dBias: inout [Float]?,
+                         shape s: ConvShape, workspace: inout Workspace) {
+    let (PQ, G, CRS, F) = (s.P * s.Q, s.group, s.CRS, s.F)
+    precondition(dy.count == s.N * F * PQ && dWeight.count == F * CRS, "convBackward: buffers do not match \(s)")
+    let threads = min(ComputeThreads.current, s.N)
+    let perThread = 2 * CRS * G * PQ + F * G * PQ + F * CRS
+    workspace.reserve(perThread * threads)
+    if computeDInput && dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
+    x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in
+    dInput.withUnsafeMutableBufferPointer { dxb in workspace.storage.withUnsafeMutableBufferPointer { ws in
+        let (xp, wp, dyp, wsp) = (xb.baseAddress!, wb.baseAddress!, dyb.baseAddress!, ws.baseAddress!)
+        let dxp = dxb.baseAddress
+        parallelChunks(s.N) { t, images in
+            let col = wsp + t * perThread, dCol = col + CRS * G * PQ
+            let dyG = dCol + CRS * G * PQ, dW = dyG + F * G * PQ
+            dW.update(repeating: 0, count: F * CRS)
+            if computeDInput {
+                (dxp! + images.lowerBound * s.C * s.H * s.W).update(repeating: 0, count: images.count * s.C * s.H * s.W)
+            }
+            var n = images.lowerBound
+            while n < images.upperBound {
+                let g = min(G, images.upperBound - n)
+                let dyn: UnsafePointer<Float>
+                if g == 1 { dyn = dyp + n * F * PQ } else {
+                    gatherGroup(dyp, dyG, image: n, count: g, F: F, PQ: PQ)
+                    dyn = UnsafePointer(dyG)
+                }
+                im2col(xp, image: n, count: g, s, col)
+                sgemm(transA: false, transB: true, M: F, N: CRS, K: g * PQ, alpha: 1,
+                      A: dyn, lda: g * PQ, B: col, ldb: g * PQ, beta: 1, C: dW, ldc: CRS)
+                if computeDInput {
+                    sgemm(transA: true, transB: false, M: CRS, N: g * PQ, K: F, alpha: 1,
+                          A: wp, lda: CRS, B: dyn, ldb: g * PQ, beta: 0, C: dCol, ldc: g * PQ)
+                    col2im(dCol, image: n, count: g, s, dxp!)
+                }
+                n += g
+            }
+        }
+        // Reduce the per-thread weight gradients in a fixed order (deterministic).
+        dWeight.withUnsafeMutableBufferPointer { dwb in
+            for t in 0..<threads {
+                let part = wsp + t * perThread + 2 * CRS * G * PQ + F * G * PQ
+                for i in 0..<(F * CRS) { dwb[i] += part[i] }
+            }
+        }
+    }}}}}
+    if dBias != nil { accumulateChannelSums(dy, into: &dBias!, N: s.N, C: F, HW: PQ) }
+}
+
+/// tmp[F, g·PQ] -> y[n..n+g, F, PQ]
+@inline(__always)
+private func scatterGroup(_ tmp: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
+    for f in 0..<F {
+        for g in 0..<count {
+            (y + ((image + g) * F + f) * PQ).update(from: tmp + f * count * PQ + g * PQ, count: PQ)
+        }
+    }
+}
+
+/// dy[n..n+g, F, PQ] -> dyG[F, g·PQ]
+@inline(__always)
+private func gatherGroup(_ dy: UnsafePointer<Float>, _ dyG: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
+    for f in 0..<F {
+        for g in 0..<count {
+            (dyG + f * count * PQ + g * PQ).update(from: dy + ((image + g) * F + f) * PQ, count: PQ)
+        }
+    }
+}
