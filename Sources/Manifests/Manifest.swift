@@ -1,0 +1,126 @@
+import Foundation
+
+/// One experiment: the data, how it is split, the score, and the base models to train.
+/// Loaded strictly: any unknown key, wrong type or out-of-range value is a `ManifestError`.
+public struct Manifest: Sendable, Equatable, Codable {
+    public var name: String
+    public var data: DataSection
+    public var cv: CVSection
+    public var metric: MetricName
+    public var models: [ModelSpec]
+    /// Where the manifest was loaded from; relative data paths resolve against its folder.
+    /// Not part of the canonical JSON, so moving a project does not change its hash.
+    public var file: URL?
+
+    private enum CodingKeys: String, CodingKey {
+        case name, data, cv, metric, models
+    }
+
+    public init(name: String, data: DataSection, cv: CVSection = CVSection(), metric: MetricName = .accuracy,
+                models: [ModelSpec], file: URL? = nil) {
+        self.name = name
+        self.data = data
+        self.cv = cv
+        self.metric = metric
+        self.models = models
+        self.file = file
+    }
+
+    public static func load(_ url: URL) throws -> Manifest {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ManifestError(file: url.path, line: nil, keyPath: "",
+                                message: "cannot read the manifest: \(error.localizedDescription)",
+                                fix: "check that the file exists, is readable and is UTF-8 text")
+        }
+        var manifest = try parse(yaml: text, file: url.path)
+        manifest.file = url.standardizedFileURL
+        return manifest
+    }
+
+    /// Parses YAML text; `file` is only used to name the source in errors.
+    public static func parse(yaml: String, file: String) throws -> Manifest {
+        guard let root = try ValueNode.root(yaml: yaml, file: file) else {
+            throw ManifestError(file: file, line: nil, keyPath: "", message: "the manifest is empty",
+                                fix: "start from manifests/digits.yaml and docs/MANIFEST.md")
+        }
+        return try read(root)
+    }
+
+    public func model(named name: String) -> ModelSpec? {
+        models.first { $0.name == name }
+    }
+
+    /// An absolute path (or `~/...`) stays; a relative one is taken from the manifest's folder,
+    /// or from the current directory when the manifest was not loaded from a file.
+    public func resolve(_ path: String) -> URL {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL }
+        let base = file?.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.absoluteURL
+    }
+
+    /// The manifest with every default filled in, as JSON with sorted snake_case keys: what is
+    /// stored with an experiment and what `hash` is computed from. Paths appear as written.
+    public func canonicalJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let bytes = try? encoder.encode(self), let text = String(data: bytes, encoding: .utf8) else {
+            preconditionFailure("a Manifest holds only finite numbers and strings, so it always encodes")
+        }
+        return text
+    }
+
+    /// 64-bit FNV-1a of `canonicalJSON()` as 16 hex digits; tasks are keyed by it.
+    public var hash: String {
+        let hex = String(Self.fnv1a(canonicalJSON()), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Reads JSON written by `canonicalJSON()` back (its keys are snake_case).
+    public static func fromCanonicalJSON(_ json: String) throws -> Manifest {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(Manifest.self, from: Data(json.utf8))
+    }
+
+    static func fnv1a(_ text: String) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+        return value
+    }
+}
+
+extension Manifest {
+    static let keys = ["name", "data", "cv", "metric", "models"]
+
+    static func read(_ root: ValueNode) throws -> Manifest {
+        let map = try root.mapping()
+        try map.checkKeys(keys, section: "the manifest")
+        let name = try map.required("name", example: "name: my-competition").nonEmptyString()
+        let data = try DataSection.read(map.required("data", example: "data: {train_csv: train.csv, ...}"))
+        let cv = try CVSection.read(map.optional("cv"))
+        let metric = try MetricName.read(map.optional("metric"))
+        let modelsNode = try map.required("models", example: "models: [{name: resnet, arch: resnet_ref, ...}]")
+        let modelNodes = try modelsNode.list()
+        try modelsNode.require(!modelNodes.isEmpty, "`models` is an empty list", fix: "list at least one model")
+        var models: [ModelSpec] = []
+        for node in modelNodes {
+            let model = try ModelSpec.read(node)
+            if let index = models.firstIndex(where: { $0.name == model.name }) {
+                let nameNode = try node.mapping().required("name", example: "name: \(model.name)")
+                throw nameNode.error("model name `\(model.name)` is already used by models[\(index)]",
+                                     fix: "give every model its own name, e.g. `\(model.name)-2`")
+            }
+            models.append(model)
+        }
+        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models)
+    }
+}
