@@ -1,0 +1,59 @@
+import Engine
+import Manifests
+
+/// Turns the manifest's model settings into engine objects.
+enum Components {
+    static func architecture(_ spec: ArchSpec) -> ResNetConfig {
+        var config = ModelRegistry.defaultConfig(for: spec.name)
+            ?? ResNetConfig(widths: spec.widths ?? [64, 128, 256, 512], blocks: spec.blocks ?? [2, 2, 2, 2])
+        if let widths = spec.widths { config.widths = widths }
+        if let blocks = spec.blocks { config.blocks = blocks }
+        if spec.name == "resnet" { config.stem = ResNetConfig.Stem(rawValue: spec.stem.rawValue) ?? .conv3 }
+        config.squeezeExcitation = spec.squeezeExcitation
+        config.dropout = spec.dropout
+        return config
+    }
+
+    static func loss(_ spec: LossSpec) -> any Loss {
+        switch spec.name {
+        case .crossEntropy: return CrossEntropyLoss(labelSmoothing: spec.labelSmoothing, classWeights: spec.classWeights)
+        case .bce: return BCEWithLogitsLoss()
+        case .focal: return FocalLoss(gamma: spec.gamma)
+        case .ohem: return OHEMLoss(keepFraction: spec.keepFraction)
+        }
+    }
+
+    static func optimizer(_ spec: OptimizerSpec) -> any Optimizer {
+        switch spec.name {
+        case .sgd: return SGD(momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay)
+        case .adam: return Adam(beta1: spec.beta1, beta2: spec.beta2, epsilon: spec.epsilon, weightDecay: spec.weightDecay)
+        case .adamw: return AdamW(beta1: spec.beta1, beta2: spec.beta2, epsilon: spec.epsilon, weightDecay: spec.weightDecay)
+        }
+    }
+
+    /// Epoch-based settings become step-based with `stepsPerEpoch`; warmup sits in front.
+    static func policy(_ spec: ScheduleSpec, lr: Float, epochs: Int, stepsPerEpoch: Int) -> LearningRatePolicy {
+        let warmup = Int((spec.warmupEpochs * Float(stepsPerEpoch)).rounded())
+        let steps = max(1, epochs * stepsPerEpoch - warmup)
+        let inner: any Schedule
+        switch spec.name {
+        case .constant: inner = ConstantSchedule(lr)
+        case .step:
+            inner = StepSchedule(baseLR: lr, stepSize: (spec.stepEpochs ?? epochs) * stepsPerEpoch, gamma: spec.gamma)
+        case .multistep:
+            inner = MultiStepSchedule(baseLR: lr, milestones: (spec.milestones ?? []).map { $0 * stepsPerEpoch },
+                                      gamma: spec.gamma)
+        case .cosine:
+            inner = CosineRestartsSchedule(baseLR: lr, minLR: spec.minLR,
+                                           cycleLength: max(1, (spec.cycleEpochs ?? epochs) * stepsPerEpoch - warmup),
+                                           cycleMultiplier: spec.cycleMultiplier)
+        case .onecycle:
+            inner = OneCycleSchedule(maxLR: lr, totalSteps: steps, pctStart: spec.pctStart,
+                                     divFactor: spec.divFactor, finalDivFactor: spec.finalDivFactor)
+        case .plateau:
+            let plateau = PlateauScheduler(initialLR: lr, factor: spec.factor, patience: spec.patience, minLR: spec.minLR)
+            return .plateau(plateau, warmupSteps: warmup)
+        }
+        return .schedule(warmup > 0 ? WarmupSchedule(inner: inner, warmupSteps: warmup) : inner)
+    }
+}

@@ -1,0 +1,48 @@
+import Datasets
+import Engine
+import Foundation
+import Manifests
+
+/// Everything a manifest's data section points at, read and checked once:
+/// the train table, every train and test image decoded, the held-out labels.
+/// Any problem is a `DatasetError` raised before training starts.
+public final class ExperimentData: @unchecked Sendable {
+    public let train: TrainTable
+    public let test: TestTable
+    public let trainImages: ImageSet
+    public let testImages: ImageSet
+    /// Labels of the test rows when the manifest names `test_labels`.
+    public let testLabels: [Int]?
+    public var classes: Int { train.classNames.count }
+
+    public init(manifest: Manifest, threads: Int) throws {
+        let d = manifest.data
+        train = try TrainTable.load(csv: manifest.resolve(d.trainCSV), idColumn: d.idColumn,
+                                    labelColumn: d.labelColumn, groupColumn: manifest.cv.groupColumn)
+        guard train.classNames.count >= 2 else {
+            throw DatasetError(file: train.file.path, message: "the label column has only one class (\(train.classNames.first ?? ""))",
+                               fix: "a classifier needs at least two classes in the training labels")
+        }
+        let testFile = manifest.resolve(d.testCSV ?? d.sampleSubmission ?? "")
+        test = try TestTable.load(csv: testFile, idColumn: d.idColumn)
+        let spec = ImageSpec(height: d.imageHeight, width: d.imageWidth, channels: d.channels, mean: d.mean, std: d.std)
+        let trainFolder = try ImageFolder(directory: manifest.resolve(d.trainImages), fileExtension: d.imageExtension)
+        let testFolder = try ImageFolder(directory: manifest.resolve(d.testImages), fileExtension: d.imageExtension)
+        trainImages = try ImageSet.decode(ids: train.ids, folder: trainFolder, spec: spec, csv: train.file, threads: threads)
+        testImages = try ImageSet.decode(ids: test.ids, folder: testFolder, spec: spec, csv: test.file, threads: threads)
+        let (testIDs, classNames) = (test.ids, train.classNames)
+        testLabels = try d.testLabels.map {
+            try heldOutLabels(csv: manifest.resolve($0), idColumn: d.idColumn, labelColumn: d.labelColumn,
+                              ids: testIDs, classNames: classNames)
+        }
+    }
+
+    /// The fold of every train row for one CV seed: group k-fold when the
+    /// manifest names a group column, else stratified or plain k-fold.
+    public func folds(_ cv: CVSection, seed: Int) -> [Int] {
+        let s = UInt64(bitPattern: Int64(seed))
+        if let groups = train.groups { return groupFolds(groups: groups, folds: cv.folds, seed: s) }
+        if cv.stratify { return stratifiedFolds(labels: train.labels, folds: cv.folds, seed: s) }
+        return randomFolds(count: train.ids.count, folds: cv.folds, seed: s)
+    }
+}

@@ -1,0 +1,115 @@
+import Datasets
+import Engine
+import Foundation
+import Manifests
+
+/// One unit of work: a model trained on every fold but `fold`, for one CV seed.
+public struct FoldTask: Sendable, Hashable, Codable {
+    public var model: String
+    public var seed: Int
+    public var fold: Int
+    public init(model: String, seed: Int, fold: Int) { (self.model, self.seed, self.fold) = (model, seed, fold) }
+}
+
+public struct EpochRecord: Sendable, Codable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validationLoss: Double
+    public var validationScore: Double
+    public var learningRate: Double
+    public var seconds: Double
+}
+
+public enum FoldProgress: Sendable {
+    case batch(epoch: Int, done: Int, total: Int)
+    case epoch(EpochRecord)
+}
+
+/// What a fold returns: the held-out rows' probabilities (OOF) and the test set's.
+public struct FoldResult: Sendable {
+    public var task: FoldTask
+    public var validationRows: [Int]
+    public var oof: Tensor          // [validationRows.count, K]
+    public var test: Tensor         // [test rows, K]
+    public var score: Double
+    public var history: [EpochRecord]
+}
+
+public struct FoldRunner {
+    public let manifest: Manifest
+    public let data: ExperimentData
+
+    public init(manifest: Manifest, data: ExperimentData) { (self.manifest, self.data) = (manifest, data) }
+
+    /// Trains the task's model and predicts its held-out fold and the test set.
+    /// All randomness comes from the task's fields.
+    public func run(_ task: FoldTask, progress: (FoldProgress) -> Void = { _ in }) -> FoldResult {
+        guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
+        let folds = data.folds(manifest.cv, seed: task.seed)
+        let trainRows = folds.indices.filter { folds[$0] != task.fold }
+        let validationRows = folds.indices.filter { folds[$0] == task.fold }
+        let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
+        let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
+                                       inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
+        // Training drops a last short batch (unless it is the only one), as the loader does.
+        let stepsPerEpoch = max(1, trainRows.count / spec.batchSize)
+        let trainer = Trainer(model: model, loss: Components.loss(spec.loss), optimizer: Components.optimizer(spec.optimizer),
+                              policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs, stepsPerEpoch: stepsPerEpoch))
+        let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
+        let augmentation = Augmentation(hflip: spec.augment.hflip, vflip: spec.augment.vflip, cropPadding: spec.augment.cropPadding)
+        var history: [EpochRecord] = []
+        var oof = Tensor(zeros: [0])
+        for epoch in 0..<spec.epochs {
+            let started = Date()
+            let lr = trainer.learningRate
+            let loader = BatchLoader(images: data.trainImages, rows: trainRows, labels: trainRows.map { data.train.labels[$0] },
+                                     batchSize: spec.batchSize, shuffleSeed: taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9,
+                                     augmentation: augmentation, augmentSeed: taskSeed &+ UInt64(epoch), dropLast: true)
+            var lossSum = 0.0
+            for (b, batch) in loader.enumerated() {
+                lossSum += Double(trainer.trainStep(images: batch.images, targets: .classes(batch.labels)))
+                progress(.batch(epoch: epoch, done: b + 1, total: loader.batchCount))
+            }
+            oof = predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize)
+            let labels = validationRows.map { data.train.labels[$0] }
+            let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
+            trainer.endEpoch(validationLoss: validationLoss)
+            let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(loader.batchCount, 1)),
+                                     validationLoss: validationLoss,
+                                     validationScore: metric.score(probabilities: oof.scalars, classes: data.classes, labels: labels),
+                                     learningRate: Double(lr), seconds: Date().timeIntervalSince(started))
+            history.append(record)
+            progress(.epoch(record))
+        }
+        let test = predict(trainer, images: data.testImages, rows: Array(0..<data.testImages.count), tta: spec.tta,
+                           batchSize: spec.batchSize)
+        return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test,
+                          score: history.last?.validationScore ?? .nan, history: history)
+    }
+
+    /// Probabilities [rows, K] averaged over the identity and the TTA flips.
+    func predict(_ trainer: Trainer, images: ImageSet, rows: [Int], tta: [TTATransform], batchSize: Int) -> Tensor {
+        let K = data.classes
+        var out = Tensor(zeros: [rows.count, K])
+        let loader = BatchLoader(images: images, rows: rows, labels: [], batchSize: max(batchSize, 256),
+                                 shuffleSeed: nil, augmentation: nil, augmentSeed: 0, dropLast: false)
+        var offset = 0
+        let views: [(Bool, Bool)] = [(false, false)] + tta.map {
+            switch $0 { case .hflip: (true, false); case .vflip: (false, true); case .hvflip: (true, true) }
+        }
+        for batch in loader {
+            for (h, v) in views {
+                let input = (h || v) ? flipped(batch.images, horizontal: h, vertical: v) : batch.images
+                let p = trainer.predictProbabilities(input)
+                for i in 0..<p.count { out[offset * K + i] += p[i] / Float(views.count) }
+            }
+            offset += batch.rows.count
+        }
+        return out
+    }
+}
+
+extension SeededRandom {
+    /// The first output of a stream, used as a compact seed for sub-streams.
+    var seedValue: UInt64 { var copy = self; return copy.next() }
+}
