@@ -1,0 +1,154 @@
+import XCTest
+@testable import Manifests
+
+final class ManifestTests: XCTestCase {
+    func testMinimalManifestFillsEveryDefault() throws {
+        let manifest = try Fixture.parse(Fixture.yaml())
+        XCTAssertEqual(manifest.name, "test")
+        XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true, groupColumn: nil))
+        XCTAssertEqual(manifest.metric, .accuracy)
+        XCTAssertNil(manifest.file)
+        let model = try XCTUnwrap(manifest.model(named: "a"))
+        XCTAssertEqual(model, ModelSpec(name: "a", arch: ArchSpec(name: "resnet_ref"), lr: 0.001, epochs: 3, batchSize: 32))
+        XCTAssertEqual(model.loss.name, .crossEntropy)
+        XCTAssertEqual(model.optimizer.name, .adam)
+        XCTAssertEqual(model.schedule.name, .constant)
+        XCTAssertEqual(model.tta, [])
+        XCTAssertNil(manifest.model(named: "b"))
+    }
+
+    func testUnknownTopLevelKeySuggestsTheClosest() {
+        assertManifestError(Fixture.yaml(top: ["metrc: accuracy"]), line: 15, keyPath: "metrc",
+                            message: "unknown key `metrc` in the manifest",
+                            fix: "use the keys name, data, cv, metric, models; did you mean `metric`?")
+    }
+
+    func testMissingRequiredTopLevelKey() {
+        assertManifestError("name: x\ndata: {}\n", line: 2, keyPath: "data.channels",
+                            message: "missing required key `channels`")
+        let noModels = Fixture.yaml().components(separatedBy: "models:")[0]
+        assertManifestError(noModels, line: 1, keyPath: "models", message: "missing required key `models`",
+                            fix: "at the top level")
+    }
+
+    func testWrongShapesAtTheTop() {
+        assertManifestError("- a\n- b\n", line: 1, keyPath: "", message: "expected a map of `key: value` lines, found a list")
+        assertManifestError(Fixture.yaml(top: ["cv: [5]"]), line: 15, keyPath: "cv", message: "expected a map")
+        assertManifestError("name: x\ndata: {}\nmodels: []\n", line: 2, keyPath: "data.channels", message: "missing")
+        assertManifestError("", line: nil, keyPath: "", message: "the manifest is empty")
+    }
+
+    func testEmptyModelListAndDuplicateModelNames() {
+        let noModels = Fixture.yaml().components(separatedBy: "models:")[0] + "models: []\n"
+        assertManifestError(noModels, line: 9, keyPath: "models", message: "`models` is an empty list")
+        let twice = Fixture.yaml(top: ["  - name: a", "    arch: resnet18", "    lr: 0.1", "    epochs: 1",
+                                       "    batch_size: 8"])
+        assertManifestError(twice, line: 15, keyPath: "models[1].name",
+                            message: "model name `a` is already used by models[0]")
+    }
+
+    func testInvalidYAMLReportsItsLine() {
+        assertManifestError("name: x\ndata:\n  train_csv: [a, b\n  other: 1\n", line: 4, keyPath: "",
+                            message: "invalid YAML")
+        assertManifestError("name: x\nname: y\n", line: 1, keyPath: "", message: "written twice in one map: name")
+    }
+
+    func testCanonicalJSONIsStableSortedAndComplete() throws {
+        let json = try Fixture.parse(Fixture.yaml()).canonicalJSON()
+        XCTAssertEqual(json, try Fixture.parse(Fixture.yaml()).canonicalJSON())
+        XCTAssertTrue(json.hasPrefix("{\"cv\":{\"folds\":5,\"seeds\":[0],\"stratify\":true},\"data\":{\"channels\":1,"), json)
+        for fragment in ["\"train_csv\":\"train.csv\"", "\"min_lr\":0", "\"label_smoothing\":0", "\"batch_size\":32",
+                         "\"weight_decay\":0", "\"final_div_factor\":10000", "\"stem\":\"conv3\"", "\"mean\":[0.5]"] {
+            XCTAssertTrue(json.contains(fragment), "\(fragment) missing from \(json)")
+        }
+    }
+
+    func testCanonicalJSONRoundTrips() throws {
+        let manifest = try Fixture.parse(Fixture.yaml(model: ["schedule: {name: cosine, min_lr: 1e-5}"]))
+        XCTAssertEqual(try Manifest.fromCanonicalJSON(manifest.canonicalJSON()), manifest)
+    }
+
+    func testHashIgnoresFormattingButNotValues() throws {
+        let base = try Fixture.parse(Fixture.yaml()).hash
+        XCTAssertEqual(base.count, 16)
+        XCTAssertTrue(base.allSatisfy { $0.isHexDigit })
+        let spelledOut = Fixture.yaml(model: ["optimizer: {name: adam, weight_decay: 0}  # same as the default",
+                                              "tta: []"])
+        XCTAssertEqual(try Fixture.parse(spelledOut).hash, base)
+        let changed = Fixture.yaml().replacingOccurrences(of: "lr: 0.001", with: "lr: 0.002")
+        XCTAssertNotEqual(try Fixture.parse(changed).hash, base)
+        XCTAssertNotEqual(try Fixture.parse(Fixture.yaml(top: ["cv: {folds: 4}"])).hash, base)
+    }
+
+    func testFNV1aKnownVectors() {
+        XCTAssertEqual(Manifest.fnv1a(""), 0xcbf2_9ce4_8422_2325)
+        XCTAssertEqual(Manifest.fnv1a("a"), 0xaf63_dc4c_8601_ec8c)
+        XCTAssertEqual(Manifest.fnv1a("foobar"), 0x8594_4171_f739_67e8)
+    }
+
+    func testResolveAgainstTheManifestFolder() throws {
+        var manifest = try Fixture.parse(Fixture.yaml())
+        manifest.file = URL(fileURLWithPath: "/work/project/manifests/m.yaml")
+        XCTAssertEqual(manifest.resolve("../data/digits/train.csv").path, "/work/project/data/digits/train.csv")
+        XCTAssertEqual(manifest.resolve("train").path, "/work/project/manifests/train")
+        XCTAssertEqual(manifest.resolve("/abs/train.csv").path, "/abs/train.csv")
+        manifest.file = nil
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertEqual(manifest.resolve("x.csv").path, URL(fileURLWithPath: cwd).appendingPathComponent("x.csv").path)
+    }
+
+    func testLoadRecordsTheFileAndNamesItInErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("exp.yaml")
+        try Fixture.yaml().write(to: url, atomically: true, encoding: .utf8)
+        let manifest = try Manifest.load(url)
+        XCTAssertEqual(manifest.file?.lastPathComponent, "exp.yaml")
+        XCTAssertEqual(manifest.resolve("train.csv").deletingLastPathComponent().lastPathComponent, folder.lastPathComponent)
+
+        try Fixture.yaml(model: ["epochs: 0"]).replacingOccurrences(of: "    epochs: 3\n", with: "")
+            .write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Manifest.load(url)) { error in
+            XCTAssertEqual((error as? ManifestError)?.file, url.path)
+            XCTAssertEqual((error as? ManifestError)?.keyPath, "models[0].epochs")
+        }
+        let missing = folder.appendingPathComponent("none.yaml")
+        XCTAssertThrowsError(try Manifest.load(missing)) { error in
+            XCTAssertEqual((error as? ManifestError)?.file, missing.path)
+            XCTAssertTrue((error as? ManifestError)?.message.hasPrefix("cannot read the manifest") ?? false)
+        }
+    }
+
+    /// Every example in manifests/ must load: they are the documentation users copy from.
+    func testEveryShippedManifestValidates() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let folder = root.appendingPathComponent("manifests").resolvingSymlinksInPath()
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { ["yaml", "yml"].contains($0.pathExtension) }
+        XCTAssertFalse(files.isEmpty, "no manifests found in \(folder.path)")
+        for file in files {
+            XCTAssertNoThrow(try Manifest.load(file), file.lastPathComponent)
+        }
+    }
+
+    func testDigitsManifest() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let manifest = try Manifest.load(root.appendingPathComponent("manifests/digits.yaml"))
+        XCTAssertEqual(manifest.data.imageHeight, 16)
+        XCTAssertEqual(manifest.data.imageWidth, 16)
+        XCTAssertEqual(manifest.data.sampleSubmission, "../data/digits/sample_submission.csv")
+        XCTAssertEqual(manifest.resolve(manifest.data.trainCSV).path,
+                       root.appendingPathComponent("data/digits/train.csv").standardizedFileURL.path)
+        XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true))
+        let model = try XCTUnwrap(manifest.model(named: "resnet"))
+        XCTAssertEqual(model.loss, LossSpec(name: .crossEntropy, labelSmoothing: 0.05))
+        XCTAssertEqual(model.schedule, ScheduleSpec(name: .onecycle))
+        XCTAssertEqual(model.augment, AugmentSpec(cropPadding: 1))
+        XCTAssertEqual(model.lr, 2e-3)
+        XCTAssertEqual(model.epochs, 12)
+        XCTAssertEqual(model.batchSize, 64)
+    }
+}
