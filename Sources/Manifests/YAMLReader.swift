@@ -198,8 +198,8 @@ struct MappingReader {
         var elsewhere: [String: (message: String, fix: String)] = [:]
         for (key, users) in variantKeys where !users.contains(name) {
             let owners = users.map { "`\($0)`" }.joined(separator: ", ")
-            let noun = users.count == 1 ? kind : kind + "s"
-            elsewhere[key] = ("`\(key)` does not apply to the `\(name)` \(kind); only the \(owners) \(noun) use it",
+            let subject = users.count == 1 ? "\(kind) uses" : "\(kind)s use"
+            elsewhere[key] = ("`\(key)` does not apply to the `\(name)` \(kind); only the \(owners) \(subject) it",
                               "remove `\(key)`, or set `name` to \(users.count == 1 ? owners : "one of " + owners)")
         }
         try checkKeys(valid, elsewhere: elsewhere, section: section)
@@ -219,7 +219,7 @@ struct NamedSection {
             self.map = map
         } else {
             guard case .scalar = value.node, value.node.tagName == .str else {
-                throw value.error("expected a \(what) name or a map, found \(value.found)",
+                throw value.error("expected a name or a map for the \(what), found \(value.found)",
                                   fix: "write e.g. `\(allowed.first ?? "name")` or {name: \(allowed.first ?? "name"), ...}")
             }
             self.name = try value.choice(allowed, what: what)
