@@ -184,9 +184,13 @@ struct MappingReader {
                 throw ManifestError(file: value.file, line: line, keyPath: path(entry.key),
                                     message: known.message, fix: known.fix)
             }
+            var fix = Suggestion.fix(for: entry.key, allowed: valid, noun: "the keys")
+            if Suggestion.closest(to: entry.key, in: valid) == nil,
+               let near = Suggestion.closest(to: entry.key, in: Array(elsewhere.keys).sorted()) {
+                fix += "; `\(near)` is close, but \(elsewhere[near]!.message.components(separatedBy: "; ").last ?? "")"
+            }
             throw ManifestError(file: value.file, line: line, keyPath: path(entry.key),
-                                message: "unknown key `\(entry.key)` in \(section)",
-                                fix: Suggestion.fix(for: entry.key, allowed: valid, noun: "the keys"))
+                                message: "unknown key `\(entry.key)` in \(section)", fix: fix)
         }
     }
 

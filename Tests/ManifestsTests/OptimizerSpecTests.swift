@@ -41,6 +41,13 @@ final class OptimizerSpecTests: XCTestCase {
                             keyPath: "models[0].optimizer.nesterov", message: "expected true or false")
     }
 
+    func testTypoOfAnotherOptimizersKeySaysWhoUsesIt() {
+        assertManifestError(Fixture.yaml(model: ["optimizer: {name: adam, momentun: 0.9}"]), line: 15,
+                            keyPath: "models[0].optimizer.momentun", message: "unknown key `momentun` in `optimizer`",
+                            fix: "use the keys name, weight_decay, beta1, beta2, epsilon; `momentum` is close, "
+                                + "but only the `sgd` optimizer uses it")
+    }
+
     func testUnknownOptimizerName() {
         assertManifestError(Fixture.yaml(model: ["optimizer: {name: adamW}"]), line: 15,
                             keyPath: "models[0].optimizer.name", message: "unknown optimizer `adamW`",
