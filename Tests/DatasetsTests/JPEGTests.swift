@@ -54,9 +54,13 @@ final class JPEGTests: XCTestCase {
 
     func testTruncatedFileIsAnErrorNamingTheFile() throws {
         let dir = try temporaryDirectory()
-        let data = try JPEG.encode(gradient(width: 32, height: 32, components: 1), quality: 90)
+        let noise = DecodedImage(width: 64, height: 64, components: 1, pixels: (0..<4096).map { UInt8($0 * 37 % 251) })
+        let data = [UInt8](try JPEG.encode(noise, quality: 90))
+        let cut = data.count * 3 / 4
+        let startOfScan = (0..<(data.count - 1)).first { data[$0] == 0xFF && data[$0 + 1] == 0xDA }!
+        XCTAssertLessThan(startOfScan, cut, "the cut must fall inside the compressed pixels, where libjpeg only warns")
         let url = dir.appendingPathComponent("truncated.jpg")
-        try data.prefix(data.count / 2).write(to: url)
+        try Data(data.prefix(cut)).write(to: url)
         XCTAssertThrowsError(try JPEG.decode(file: url)) { error in
             let error = error as! DatasetError
             XCTAssertEqual(error.file, url.path)
