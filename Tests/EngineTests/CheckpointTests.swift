@@ -90,6 +90,15 @@ final class CheckpointTests: XCTestCase {
     func testCRC32KnownVector() {
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)[...]), 0xCBF4_3926)
         XCTAssertEqual(CRC32.checksum([][...]), 0)
+        XCTAssertEqual(CRC32.checksumBytewise(Array("123456789".utf8)[...]), 0xCBF4_3926)
+        // The eight-byte path against the byte-wise definition, at every alignment and tail length.
+        var random = SeededRandom(seed: 3)
+        let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for start in 0..<9 {
+            for end in [start, start + 7, start + 8, start + 9, 991, 1000] {
+                XCTAssertEqual(CRC32.checksum(bytes[start..<end]), CRC32.checksumBytewise(bytes[start..<end]))
+            }
+        }
     }
 
     func testFlippedByteIsAChecksumMismatch() throws {

@@ -1,4 +1,6 @@
+import Foundation
 import XCTest
+import TestSupport
 @testable import Engine
 
 /// Expected values were computed with torch.optim (float32) from the same start
@@ -93,6 +95,36 @@ final class OptimizerTests: XCTestCase {
             [0.9939945936203003, -1.989673137664795, 0.4811772406101227],
             [0.9949725866317749, -1.9928759336471558, 0.4769415557384491],
         ])
+    }
+
+    func testAdamOnFullVectorChunksMatchesTheFormula() {
+        // 19 values: two full chunks of eight plus a tail of three.
+        for decoupled in [false, true] {
+            var random = SeededRandom(seed: 5)
+            let count = 19
+            let start = random.tensor([count])
+            let p = Parameter(name: "w", value: start)
+            let optimizer: any Optimizer = decoupled ? AdamW(weightDecay: 0.1) : Adam(weightDecay: 0.1)
+            let (lr, b1, b2, eps, wd) = (0.01, 0.9, 0.999, 1e-8, 0.1)
+            var value = start.scalars.map(Double.init)
+            var m = [Double](repeating: 0, count: count), v = m
+            for step in 1...3 {
+                p.grad = random.tensor([count])
+                optimizer.update(p, lr: Float(lr), step: step)
+                let t = Double(step)
+                for i in 0..<count {
+                    if decoupled { value[i] *= 1 - lr * wd }
+                    let g = Double(p.grad[i]) + (decoupled ? 0 : wd * value[i])
+                    m[i] = b1 * m[i] + (1 - b1) * g
+                    v[i] = b2 * v[i] + (1 - b2) * g * g
+                    let denominator = (v[i] / (1 - pow(b2, t))).squareRoot() + eps
+                    value[i] -= lr / (1 - pow(b1, t)) * m[i] / denominator
+                }
+            }
+            for i in 0..<count {
+                XCTAssertEqual(Double(p.value[i]), value[i], accuracy: 1e-5, "index \(i), decoupled \(decoupled)")
+            }
+        }
     }
 
     func testNoDecayWhenParameterDoesNotDecay() {
