@@ -33,7 +33,7 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: fastMath),
         .executableTarget(name: "CLI",
-                          dependencies: ["Training", "Manifests", "Datasets", "Engine",
+                          dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")]),
 

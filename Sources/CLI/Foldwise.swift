@@ -1,4 +1,65 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Kernels
+import Foundation
+import Manifests
+
 @main
-struct Foldwise {
-    static func main() {}
+struct Foldwise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "foldwise",
+        abstract: "Cross-validated CNN training and ensembling for image competitions.",
+        subcommands: [TrainCommand.self, ValidateCommand.self, BenchEngineCommand.self])
+
+    /// Bad input of any kind (command line, manifest, CSV, image, checkpoint)
+    /// exits with code 2 and one message naming what to fix.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ManifestError {
+            fail(error.description)
+        } catch let error as DatasetError {
+            fail(error.description)
+        } catch let error as CheckpointError {
+            fail(error.description)
+        } catch let error as UserInputError {
+            fail(error.description)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}
+
+/// A user mistake found by a command itself (not by a module's parser).
+struct UserInputError: Error, CustomStringConvertible {
+    var message: String
+    var fix: String
+    var description: String { "\(message) — \(fix)" }
+}
+
+/// Options every training command shares.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Compute threads (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func apply() -> Int {
+        let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        ComputeThreads.set(count)
+        return count
+    }
 }

@@ -1,0 +1,119 @@
+import Datasets
+import Engine
+import Foundation
+import Manifests
+
+/// The `.npy` files a training run leaves in its output folder (rows follow
+/// train.csv / the test CSV order, written in train_ids.csv and test_ids.csv):
+///
+///     experiment.json                      manifest hash and the resolved manifest
+///     labels.npy  folds_seed<S>.npy        int64 train labels; fold of each train row
+///     <model>/seed<S>/fold<K>.{oof,rows,test}.npy, fold<K>.json
+///     <model>/oof_seed<S>.npy  test_seed<S>.npy   once every fold of the seed is present
+///     <model>/oof.npy  test.npy                    averaged over the complete seeds
+///
+/// Every file is written atomically; a folder that holds another manifest's
+/// results is refused rather than mixed.
+public struct PredictionFiles {
+    public let directory: URL
+    public let manifest: Manifest
+
+    public init(directory: URL, manifest: Manifest) throws {
+        (self.directory, self.manifest) = (directory, manifest)
+        try prepare()
+    }
+
+    private func prepare() throws {
+        let fm = FileManager.default
+        let marker = directory.appendingPathComponent("experiment.json")
+        if let existing = try? Data(contentsOf: marker),
+           let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any],
+           let hash = object["manifest_hash"] as? String, hash != manifest.hash {
+            throw DatasetError(file: directory.path,
+                               message: "this folder holds results of another manifest (hash \(hash), this one is \(manifest.hash))",
+                               fix: "choose another folder with --out, or delete this one to start over")
+        }
+        do {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DatasetError(file: directory.path, message: "cannot create the output folder: \(error.localizedDescription)",
+                               fix: "choose a writable folder with --out")
+        }
+        let json = "{\"manifest_hash\": \"\(manifest.hash)\", \"manifest\": \(manifest.canonicalJSON())}\n"
+        try writeAtomically(Data(json.utf8), to: marker)
+    }
+
+    public func writeCommon(data: ExperimentData, seeds: [Int]) throws {
+        try NPY.write(ints: data.train.labels, shape: [data.train.labels.count], to: url("labels.npy"))
+        for seed in seeds {
+            let folds = data.folds(manifest.cv, seed: seed)
+            try NPY.write(ints: folds, shape: [folds.count], to: url("folds_seed\(seed).npy"))
+        }
+        try writeAtomically(Data((["id"] + data.train.ids).joined(separator: "\n").utf8 + [10]), to: url("train_ids.csv"))
+        try writeAtomically(Data((["id"] + data.test.ids).joined(separator: "\n").utf8 + [10]), to: url("test_ids.csv"))
+    }
+
+    /// Writes one fold's predictions; returns the paths written.
+    public func write(_ result: FoldResult) throws -> [String] {
+        let t = result.task
+        let base = "\(t.model)/seed\(t.seed)/fold\(t.fold)"
+        try FileManager.default.createDirectory(at: url("\(t.model)/seed\(t.seed)"), withIntermediateDirectories: true)
+        try NPY.write(result.oof, to: url(base + ".oof.npy"))
+        try NPY.write(ints: result.validationRows, shape: [result.validationRows.count], to: url(base + ".rows.npy"))
+        try NPY.write(result.test, to: url(base + ".test.npy"))
+        let info = try JSONEncoder().encode(FoldSummary(task: t, score: result.score, history: result.history))
+        try writeAtomically(info, to: url(base + ".json"))
+        return [base + ".oof.npy", base + ".rows.npy", base + ".test.npy", base + ".json"].map { url($0).path }
+    }
+
+    /// Assembles a seed's full OOF matrix and fold-averaged test predictions when
+    /// every fold is on disk (from this run or an earlier one); nil otherwise.
+    public func assembleSeed(model: String, seed: Int, trainRows: Int, classes: Int) throws -> (oof: Tensor, test: Tensor)? {
+        var oof = Tensor(zeros: [trainRows, classes])
+        var test: Tensor?
+        for fold in 0..<manifest.cv.folds {
+            let base = "\(model)/seed\(seed)/fold\(fold)"
+            guard FileManager.default.fileExists(atPath: url(base + ".test.npy").path) else { return nil }
+            let rows = try NPY.read(url(base + ".rows.npy")).floats.map { Int($0) }
+            let probabilities = try NPY.read(url(base + ".oof.npy"))
+            for (i, row) in rows.enumerated() {
+                for k in 0..<classes { oof[row * classes + k] = probabilities.floats[i * classes + k] }
+            }
+            let foldTest = try NPY.read(url(base + ".test.npy"))
+            if test == nil { test = Tensor(zeros: foldTest.shape) }
+            for i in 0..<foldTest.floats.count { test![i] += foldTest.floats[i] / Float(manifest.cv.folds) }
+        }
+        try NPY.write(oof, to: url("\(model)/oof_seed\(seed).npy"))
+        try NPY.write(test!, to: url("\(model)/test_seed\(seed).npy"))
+        return (oof, test!)
+    }
+
+    /// Averages complete seeds into `<model>/oof.npy` and `<model>/test.npy`.
+    public func writeModelAverage(model: String, seeds: [(oof: Tensor, test: Tensor)]) throws -> (oof: Tensor, test: Tensor) {
+        var oof = Tensor(zeros: seeds[0].oof.shape), test = Tensor(zeros: seeds[0].test.shape)
+        for s in seeds {
+            for i in 0..<oof.count { oof[i] += s.oof[i] / Float(seeds.count) }
+            for i in 0..<test.count { test[i] += s.test[i] / Float(seeds.count) }
+        }
+        try NPY.write(oof, to: url("\(model)/oof.npy"))
+        try NPY.write(test, to: url("\(model)/test.npy"))
+        return (oof, test)
+    }
+
+    public func url(_ relative: String) -> URL { directory.appendingPathComponent(relative) }
+
+    private func writeAtomically(_ data: Data, to target: URL) throws {
+        do {
+            try data.write(to: target, options: .atomic)
+        } catch {
+            throw DatasetError(file: target.path, message: "cannot write: \(error.localizedDescription)",
+                               fix: "check that the output folder is writable and the disk has space")
+        }
+    }
+}
+
+public struct FoldSummary: Codable, Sendable {
+    public var task: FoldTask
+    public var score: Double
+    public var history: [EpochRecord]
+}
