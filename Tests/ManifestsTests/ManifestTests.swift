@@ -143,6 +143,11 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.resolve(manifest.data.trainCSV).path,
                        root.appendingPathComponent("data/digits/train.csv").standardizedFileURL.path)
         XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true))
+        let data = manifest.data
+        for path in [data.trainCSV, data.trainImages, data.testImages, data.sampleSubmission, data.testLabels] {
+            let resolved = manifest.resolve(try XCTUnwrap(path)).path
+            XCTAssertTrue(FileManager.default.fileExists(atPath: resolved), "\(resolved) does not exist")
+        }
         let model = try XCTUnwrap(manifest.model(named: "resnet"))
         XCTAssertEqual(model.loss, LossSpec(name: .crossEntropy, labelSmoothing: 0.05))
         XCTAssertEqual(model.schedule, ScheduleSpec(name: .onecycle))
