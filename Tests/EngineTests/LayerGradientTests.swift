@@ -55,12 +55,14 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(result.error, 2e-2, "\(result)")
     }
 
+    /// Small spatial sizes keep ReLU kinks (where finite differences are wrong)
+    /// out of reach of the ±epsilon probes; the PyTorch golden test checks full size.
     func testBasicBlockWithShortcutAndSE() {
         var random = SeededRandom(seed: 9)
-        for (stride, inC, se) in [(1, 4, false), (2, 3, true)] {
+        for (stride, inC, se) in [(1, 4, false), (2, 3, true), (1, 4, true)] {
             let block = BasicBlock(name: "b", inChannels: inC, outChannels: 4, stride: stride,
                                    squeezeExcitation: se, random: &random)
-            let result = checkLayerGradients(block, input: random.tensor([3, inC, 5, 5]), epsilon: 1e-3, samples: 25)
+            let result = checkLayerGradients(block, input: random.tensor([2, inC, 3, 3]), epsilon: 1e-3, samples: 25)
             XCTAssertLessThan(result.error, 5e-2, "stride \(stride) se \(se): \(result)")
         }
     }
@@ -71,7 +73,8 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(names.first, "stem.0.weight")
         XCTAssertTrue(names.contains("stage2.0.shortcut.1.running_var"))
         XCTAssertEqual(names.last, "fc.bias")
-        XCTAssertEqual(model.parameters.parameterCount, 288 + 64 + 4 * (9216 + 64) + 18432 + 128 + 3 * 36864
-                       + 2048 + 128 + 128 * 2 + 650 - 64 - 128 - 128)
+        // stem conv + BN, stage1 (4 convs, 4 BNs), stage2 (conv 32→64, 3 convs 64→64, 1×1 shortcut, 5 BNs), fc
+        XCTAssertEqual(model.parameters.parameterCount,
+                       288 + 64 + 4 * 9216 + 4 * 64 + 18432 + 3 * 36864 + 2048 + 5 * 128 + 650)
     }
 }
