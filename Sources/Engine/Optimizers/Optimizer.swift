@@ -20,11 +20,15 @@ extension Optimizer {
 /// Per-parameter optimizer state: moment buffers allocated on the parameter's
 /// first update and reused afterwards, plus the number of updates it received.
 final class MomentState {
+    /// Held so the parameter's address, the state's key, cannot be reused by another object.
+    let owner: Parameter
     var first: [Float]
     var second: [Float]
     var updates = 0
 
-    init(count: Int, needsSecond: Bool) {
+    init(owner: Parameter, needsSecond: Bool) {
+        self.owner = owner
+        let count = owner.value.count
         first = [Float](repeating: 0, count: count)
         second = [Float](repeating: 0, count: needsSecond ? count : 0)
     }
@@ -82,7 +86,7 @@ public final class SGD: Optimizer {
     private func state(for parameter: Parameter) -> MomentState {
         let key = ObjectIdentifier(parameter)
         if let existing = states[key] { return existing }
-        let created = MomentState(count: parameter.value.count, needsSecond: false)
+        let created = MomentState(owner: parameter, needsSecond: false)
         states[key] = created
         return created
     }
@@ -147,7 +151,7 @@ final class AdamCore {
     private func state(for parameter: Parameter) -> MomentState {
         let key = ObjectIdentifier(parameter)
         if let existing = states[key] { return existing }
-        let created = MomentState(count: parameter.value.count, needsSecond: true)
+        let created = MomentState(owner: parameter, needsSecond: true)
         states[key] = created
         return created
     }
