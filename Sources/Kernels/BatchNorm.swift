@@ -78,7 +78,7 @@ private func normalise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
 }
 
 /// Backward of the training-mode forward. With `relu`, `output` is the fused
-/// forward's output and masks dOutput. dGamma and dBeta are added into;
+/// forward's output and masks dOutput (without `relu` it is not read). dGamma and dBeta are added into;
 /// dInput is overwritten.
 public func batchNormBackward(input x: [Float], output y: [Float], gamma: [Float], mean: [Float], invStd: [Float],
                               dOutput dy: [Float], dInput dx: inout [Float],

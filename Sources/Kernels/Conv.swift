@@ -17,6 +17,9 @@ public struct ConvShape: Sendable, Equatable {
     public var Q: Int { (W + 2 * padding - S) / stride + 1 }
     /// Rows of the im2col matrix: one per (c, r, s).
     public var CRS: Int { C * R * S }
+    /// Stride 1 with "same" padding: every im2col row is the input plane
+    /// shifted by a constant offset, so it is copied as one contiguous band.
+    var preservesSize: Bool { stride == 1 && P == H && Q == W }
     /// Images per gemm: enough columns (≥ 1024) for an efficient sgemm.
     var group: Int { max(1, min(N, (1024 + P * Q - 1) / (P * Q))) }
 }
@@ -33,6 +36,10 @@ func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _
             for r in 0..<s.R {
                 for t in 0..<s.S {
                     let row = col + ((c * s.R + r) * s.S + t) * width + g * PQ
+                    if s.preservesSize {
+                        copyShiftedPlane(xc, row, r: r, t: t, s)
+                        continue
+                    }
                     for p in 0..<P {
                         let y = p * s.stride - s.padding + r
                         let out = row + p * Q
@@ -62,7 +69,7 @@ func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _
 
 /// Folds col[CRS, count·P·Q] back, adding into `count` images of dx starting at `image`.
 @inline(__always)
-func col2im(_ col: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ dx: UnsafeMutablePointer<Float>) {
+func col2im(_ col: UnsafeMutablePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ dx: UnsafeMutablePointer<Float>) {
     let (P, Q, PQ) = (s.P, s.Q, s.P * s.Q)
     let width = count * PQ
     for g in 0..<count {
@@ -72,6 +79,10 @@ func col2im(_ col: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape,
             for r in 0..<s.R {
                 for t in 0..<s.S {
                     let row = col + ((c * s.R + r) * s.S + t) * width + g * PQ
+                    if s.preservesSize {
+                        addShiftedPlane(row, dxc, r: r, t: t, s)
+                        continue
+                    }
                     for p in 0..<P {
                         let y = p * s.stride - s.padding + r
                         if y < 0 || y >= s.H { continue }
@@ -93,6 +104,53 @@ func col2im(_ col: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape,
                 }
             }
         }
+    }
+}
+
+/// The band of output rows whose input row y = p - padding + r is inside the image.
+@inline(__always)
+private func band(r: Int, _ s: ConvShape) -> Range<Int> {
+    max(0, s.padding - r)..<min(s.P, s.H + s.padding - r)
+}
+
+/// im2col row (r, t) of one channel when the output has the input's size:
+/// out[p·W + q] = x[(p + r - pad)·W + q + t - pad], zero where that is outside.
+@inline(__always)
+private func copyShiftedPlane(_ xc: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, r: Int, t: Int, _ s: ConvShape) {
+    let (W, rows) = (s.W, band(r: r, s))
+    let shift = (r - s.padding) * W + (t - s.padding)
+    out.update(repeating: 0, count: rows.lowerBound * W)
+    (out + rows.upperBound * W).update(repeating: 0, count: (s.P - rows.upperBound) * W)
+    guard !rows.isEmpty else { return }
+    // Copy the whole band at once (skipping the end elements that would read
+    // outside the plane), then zero the columns that wrapped around a row edge.
+    let lo = rows.lowerBound * W, hi = rows.upperBound * W
+    let first = lo + max(0, s.padding - t), last = hi - max(0, t - s.padding)
+    (out + first).update(from: xc + first + shift, count: last - first)
+    zeroWrappedColumns(out, rows: rows, t: t, s)
+}
+
+/// col2im for row (r, t) of one channel when the output has the input's size;
+/// the wrapped columns of `col` are zeroed first (col is scratch).
+@inline(__always)
+private func addShiftedPlane(_ col: UnsafeMutablePointer<Float>, _ dxc: UnsafeMutablePointer<Float>, r: Int, t: Int, _ s: ConvShape) {
+    let (W, rows) = (s.W, band(r: r, s))
+    guard !rows.isEmpty else { return }
+    zeroWrappedColumns(col, rows: rows, t: t, s)
+    let shift = (r - s.padding) * W + (t - s.padding)
+    let lo = rows.lowerBound * W, hi = rows.upperBound * W
+    let first = lo + max(0, s.padding - t), last = hi - max(0, t - s.padding)
+    let (src, dst) = (col + first, dxc + first + shift)
+    for i in 0..<(last - first) { dst[i] += src[i] }
+}
+
+@inline(__always)
+private func zeroWrappedColumns(_ out: UnsafeMutablePointer<Float>, rows: Range<Int>, t: Int, _ s: ConvShape) {
+    let W = s.W
+    if t < s.padding {
+        for p in rows { (out + p * W).update(repeating: 0, count: s.padding - t) }
+    } else if t > s.padding {
+        for p in rows { (out + p * W + W - (t - s.padding)).update(repeating: 0, count: t - s.padding) }
     }
 }
 

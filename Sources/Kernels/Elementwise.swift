@@ -1,11 +1,24 @@
 // Elementwise kernels: activations, residual add, per-channel bias.
 // Shape letters: N batch, C channels, HW spatial positions per channel.
+// Large arrays are split across the compute threads in contiguous ranges.
+
+/// Below this many values a kernel stays on the calling thread.
+private let parallelThreshold = 1 << 16
+
+@inline(__always)
+private func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
+    if count < parallelThreshold { body(0..<count); return }
+    // Ranges aligned to 16 values keep every thread's stores on its own cache lines.
+    let blocks = (count + 15) / 16
+    parallelChunks(blocks) { _, range in body((range.lowerBound * 16)..<min(count, range.upperBound * 16)) }
+}
 
 /// y = max(x, 0)
 public func reluForward(_ x: [Float], _ y: inout [Float]) {
     precondition(x.count == y.count, "reluForward: \(x.count) inputs, \(y.count) outputs")
     x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in
-        for i in 0..<xb.count { yb[i] = max(xb[i], 0) }
+        let (xp, yp) = (xb.baseAddress!, yb.baseAddress!)
+        elementwise(xb.count) { range in for i in range { yp[i] = max(xp[i], 0) } }
     }}
 }
 
@@ -13,18 +26,31 @@ public func reluForward(_ x: [Float], _ y: inout [Float]) {
 public func reluBackward(output y: [Float], dOutput dy: [Float], dInput dx: inout [Float]) {
     precondition(y.count == dy.count && dx.count == dy.count, "reluBackward: sizes differ")
     y.withUnsafeBufferPointer { yb in dy.withUnsafeBufferPointer { dyb in dx.withUnsafeMutableBufferPointer { dxb in
-        for i in 0..<yb.count {
-            let g = dyb[i]
-            dxb[i] = yb[i] > 0 ? g : 0
+        let (yp, dyp, dxp) = (yb.baseAddress!, dyb.baseAddress!, dxb.baseAddress!)
+        elementwise(yb.count) { range in
+            for i in range {
+                let g = dyp[i]  // load unconditionally so the select vectorises
+                dxp[i] = yp[i] > 0 ? g : 0
+            }
         }
     }}}
+}
+
+/// a = max(a + b, 0): a residual connection followed by ReLU, in one pass.
+public func addReLUInPlace(_ a: inout [Float], _ b: [Float]) {
+    precondition(a.count == b.count, "addReLUInPlace: \(a.count) vs \(b.count) values")
+    a.withUnsafeMutableBufferPointer { ab in b.withUnsafeBufferPointer { bb in
+        let (ap, bp) = (ab.baseAddress!, bb.baseAddress!)
+        elementwise(ab.count) { range in for i in range { ap[i] = max(ap[i] + bp[i], 0) } }
+    }}
 }
 
 /// a += b
 public func addInPlace(_ a: inout [Float], _ b: [Float]) {
     precondition(a.count == b.count, "addInPlace: \(a.count) vs \(b.count) values")
     a.withUnsafeMutableBufferPointer { ab in b.withUnsafeBufferPointer { bb in
-        for i in 0..<ab.count { ab[i] += bb[i] }
+        let (ap, bp) = (ab.baseAddress!, bb.baseAddress!)
+        elementwise(ab.count) { range in for i in range { ap[i] += bp[i] } }
     }}
 }
 

@@ -7,7 +7,8 @@ public final class BasicBlock: Layer {
     public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
     public let squeezeExcitation: SqueezeExcitation?
     public let shortcut: (conv: Conv2d, norm: BatchNorm)?
-    private let relu = ReLU()
+    /// The block's output, max(main + identity, 0), kept for the backward ReLU mask.
+    private var output = Tensor(zeros: [0])
 
     public init(name: String, inChannels: Int, outChannels: Int, stride: Int = 1,
                 squeezeExcitation: Bool = false, random: inout SeededRandom) {
@@ -32,12 +33,14 @@ public final class BasicBlock: Layer {
         var h = bn2.forward(conv2.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode), mode: mode)
         if let squeezeExcitation { h = squeezeExcitation.forward(h, mode: mode) }
         let identity = shortcut.map { $0.norm.forward($0.conv.forward(x, mode: mode), mode: mode) } ?? x
-        addInPlace(&h.scalars, identity.scalars)
-        return relu.forward(h, mode: mode)
+        addReLUInPlace(&h.scalars, identity.scalars)
+        if mode == .train { output = h }
+        return h
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor {
-        let d = relu.backward(dOutput)
+        var d = Tensor(uninitialized: dOutput.shape)
+        reluBackward(output: output.scalars, dOutput: dOutput.scalars, dInput: &d.scalars)
         var dh = d
         if let squeezeExcitation { dh = squeezeExcitation.backward(dh) }
         var dx = conv1.backward(bn1.backward(conv2.backward(bn2.backward(dh))))

@@ -39,7 +39,9 @@ public final class BatchNorm: Layer {
                                   shape: s, epsilon: epsilon, relu: relu)
             updateRunningStatistics(count: s.M)
             input = x
-            output = y
+            // Only the fused ReLU needs the output (as its mask); holding it
+            // otherwise would force a copy when the caller writes into y.
+            output = relu ? y : Tensor(zeros: [0])
         case .eval:
             batchNormEvalForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
                                  runningMean: runningMean.value.scalars, runningVariance: runningVariance.value.scalars,
@@ -59,7 +61,7 @@ public final class BatchNorm: Layer {
     /// Backward of the last training-mode forward.
     public func backward(_ dy: Tensor) -> Tensor {
         var dx = Tensor(uninitialized: input.shape)
-        batchNormBackward(input: input.scalars, output: output.scalars, gamma: weight.value.scalars,
+        batchNormBackward(input: input.scalars, output: relu ? output.scalars : dy.scalars, gamma: weight.value.scalars,
                           mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
                           dGamma: &weight.grad.scalars, dBeta: &bias.grad.scalars, shape: shape(for: input), relu: relu)
         return dx
