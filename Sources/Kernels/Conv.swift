@@ -193,26 +193,34 @@ public func convForward(input x: [Float], weight w: [Float], bias: [Float]?, out
     if let bias { addChannelBias(bias, to: &y, N: s.N, C: F, HW: PQ) }
 }
 
-/// dWeight and dBias are added into; dInput (when given) is overwritten.
+/// dWeight and dBias are added into; dInput (when computed) is overwritten.
+/// dInput of a size-preserving convolution is itself a convolution of dOutput
+/// with the flipped, transposed weights: an im2col of dOutput and a gemm with
+/// K = F·R·S, instead of a gemm with K = F followed by a scatter-add (col2im).
 public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float],
                          dInput: inout [Float], computeDInput: Bool,
                          dWeight: inout [Float], dBias: inout [Float]?,
                          shape s: ConvShape, workspace: inout Workspace) {
     let (PQ, G, CRS, F) = (s.P * s.Q, s.group, s.CRS, s.F)
     precondition(dy.count == s.N * F * PQ && dWeight.count == F * CRS, "convBackward: buffers do not match \(s)")
+    let transposed = computeDInput && s.preservesSize
+    let dyShape = ConvShape(N: s.N, C: F, H: s.P, W: s.Q, F: s.C, R: s.R, S: s.S, stride: 1, padding: s.padding)
+    let flipped = transposed ? flippedTransposedWeights(w, s) : []
     let threads = min(ComputeThreads.current, s.N)
-    let perThread = 2 * CRS * G * PQ + F * G * PQ + F * CRS
+    let colSize = CRS * G * PQ, dColSize = max(CRS, dyShape.CRS) * G * PQ
+    let perThread = colSize + dColSize + F * G * PQ + F * CRS + s.C * G * PQ
     workspace.reserve(perThread * threads)
     if computeDInput && dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
     x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in
+    flipped.withUnsafeBufferPointer { fb in
     dInput.withUnsafeMutableBufferPointer { dxb in workspace.storage.withUnsafeMutableBufferPointer { ws in
         let (xp, wp, dyp, wsp) = (xb.baseAddress!, wb.baseAddress!, dyb.baseAddress!, ws.baseAddress!)
-        let dxp = dxb.baseAddress
+        let (dxp, fp) = (dxb.baseAddress, fb.baseAddress)
         parallelChunks(s.N) { t, images in
-            let col = wsp + t * perThread, dCol = col + CRS * G * PQ
-            let dyG = dCol + CRS * G * PQ, dW = dyG + F * G * PQ
+            let col = wsp + t * perThread, dCol = col + colSize
+            let dyG = dCol + dColSize, dW = dyG + F * G * PQ, dxG = dW + F * CRS
             dW.update(repeating: 0, count: F * CRS)
-            if computeDInput {
+            if computeDInput && !transposed {
                 (dxp! + images.lowerBound * s.C * s.H * s.W).update(repeating: 0, count: images.count * s.C * s.H * s.W)
             }
             var n = images.lowerBound
@@ -226,7 +234,13 @@ public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float
                 im2col(xp, image: n, count: g, s, col)
                 sgemm(transA: false, transB: true, M: F, N: CRS, K: g * PQ, alpha: 1,
                       A: dyn, lda: g * PQ, B: col, ldb: g * PQ, beta: 1, C: dW, ldc: CRS)
-                if computeDInput {
+                if transposed {
+                    im2col(dyp, image: n, count: g, dyShape, dCol)
+                    let out = g == 1 ? dxp! + n * s.C * PQ : dxG
+                    sgemm(transA: false, transB: false, M: s.C, N: g * PQ, K: dyShape.CRS, alpha: 1,
+                          A: fp!, lda: dyShape.CRS, B: dCol, ldb: g * PQ, beta: 0, C: out, ldc: g * PQ)
+                    if g > 1 { scatterGroup(dxG, dxp!, image: n, count: g, F: s.C, PQ: PQ) }
+                } else if computeDInput {
                     sgemm(transA: true, transB: false, M: CRS, N: g * PQ, K: F, alpha: 1,
                           A: wp, lda: CRS, B: dyn, ldb: g * PQ, beta: 0, C: dCol, ldc: g * PQ)
                     col2im(dCol, image: n, count: g, s, dxp!)
@@ -237,12 +251,22 @@ public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float
         // Reduce the per-thread weight gradients in a fixed order (deterministic).
         dWeight.withUnsafeMutableBufferPointer { dwb in
             for t in 0..<threads {
-                let part = wsp + t * perThread + 2 * CRS * G * PQ + F * G * PQ
+                let part = wsp + t * perThread + colSize + dColSize + F * G * PQ
                 for i in 0..<(F * CRS) { dwb[i] += part[i] }
             }
         }
-    }}}}}
+    }}}}}}
     if dBias != nil { accumulateChannelSums(dy, into: &dBias!, N: s.N, C: F, HW: PQ) }
+}
+
+/// W'[c, f, r, t] = W[f, c, R-1-r, S-1-t]: the weights of the transposed convolution.
+private func flippedTransposedWeights(_ w: [Float], _ s: ConvShape) -> [Float] {
+    var out = [Float](repeating: 0, count: w.count)
+    let (C, F, R, S) = (s.C, s.F, s.R, s.S)
+    for f in 0..<F { for c in 0..<C { for r in 0..<R { for t in 0..<S {
+        out[((c * F + f) * R + r) * S + t] = w[((f * C + c) * R + (R - 1 - r)) * S + (S - 1 - t)]
+    }}}}
+    return out
 }
 
 /// tmp[F, g·PQ] -> y[n..n+g, F, PQ]

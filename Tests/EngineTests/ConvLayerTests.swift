@@ -39,7 +39,8 @@ final class ConvLayerTests: XCTestCase {
 
     func testGradients() {
         var random = SeededRandom(seed: 2)
-        for (threads, k, stride, padding, bias) in [(1, 3, 1, 1, false), (2, 3, 2, 1, true), (2, 1, 2, 0, false), (1, 4, 2, 2, true)] {
+        for (threads, k, stride, padding, bias) in [(1, 3, 1, 1, false), (2, 3, 2, 1, true), (2, 1, 2, 0, false),
+                                                  (1, 4, 2, 2, true), (2, 5, 1, 2, false), (1, 1, 1, 0, true)] {
             ComputeThreads.set(threads)
             let conv = Conv2d(name: "c", inChannels: 2, outChannels: 3, kernel: k, stride: stride, padding: padding,
                               bias: bias, random: &random)
