@@ -136,6 +136,30 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertNotEqual(other, second[1])
     }
 
+    func testSeedAndModelOptionsTrainOnlyTheirTasks() throws {
+        let yaml = dataset.manifestYAML().replacingOccurrences(of: "seeds: [0]", with: "seeds: [0, 5]") + """
+              - name: other
+                arch: {name: resnet, widths: [4], blocks: [1]}
+                lr: 1e-2
+                epochs: 1
+                batch_size: 16
+
+            """
+        let twoByTwo = try dataset.writeManifest(yaml, file: "two.yaml")
+        let out = dataset.url("runs")
+        let result = try FoldwiseProcess.train(twoByTwo, out: out, ["--seed", "5", "--model", "other", "--json"])
+        assertSucceeded(result)
+        let folds = try XCTUnwrap(try report(result)["folds"] as? [[String: Any]])
+        XCTAssertEqual(folds.map { "\($0["model"]!) \($0["seed"]!) \($0["fold"]!)" }, ["other 5 0", "other 5 1"])
+        XCTAssertTrue(exists(out.appendingPathComponent("other/oof_seed5.npy")))
+        XCTAssertTrue(exists(out.appendingPathComponent("folds_seed0.npy")), "every seed's folds are written up front")
+        XCTAssertFalse(exists(out.appendingPathComponent("other/seed0")))
+        XCTAssertFalse(exists(out.appendingPathComponent("tiny")))
+        // Seeds give different splits, so the written fold assignments must differ.
+        XCTAssertNotEqual(try NPY.read(out.appendingPathComponent("folds_seed0.npy")).integers,
+                          try NPY.read(out.appendingPathComponent("folds_seed5.npy")).integers)
+    }
+
     func testSelectionOutsideTheManifestExitsTwo() throws {
         let out = dataset.url("runs")
         assertBadInput(try FoldwiseProcess.train(manifest, out: out, ["--seed", "3"]), mentions: ["--seed 3", "cv.seeds"])
