@@ -18,6 +18,15 @@ struct BenchEngineCommand: ParsableCommand {
     @Option var steps = 60
     @Option var warmup = 10
 
+    func validate() throws {
+        for (name, value) in [("threads", threads), ("size", size), ("channels", channels), ("batch", batch), ("steps", steps)]
+        where value < 1 {
+            throw ValidationError("--\(name) must be at least 1, got \(value)")
+        }
+        if classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
+        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+    }
+
     func run() throws {
         ComputeThreads.set(threads)
         let model = ModelRegistry.make(name: "resnet_ref", config: .resnetRef, inputChannels: channels,

@@ -35,15 +35,16 @@ struct TrainCommand: ParsableCommand {
         let loaded = try Manifest.load(URL(fileURLWithPath: manifest))
         let tasks = try selectTasks(loaded)
         let data = try ExperimentData(manifest: loaded, threads: threads)
-        let files = try PredictionFiles(directory: URL(fileURLWithPath: out ?? "runs/\(loaded.name)"), manifest: loaded)
-        try files.writeCommon(data: data, seeds: loaded.cv.seeds)
+        let files = try PredictionFiles(directory: URL(fileURLWithPath: out ?? "runs/\(loaded.name)"), manifest: loaded,
+                                        dataFingerprint: data.fingerprint)
+        let common = try files.writeCommon(data: data, seeds: loaded.cv.seeds)
         let metric = Metric(rawValue: loaded.metric.rawValue) ?? .accuracy
         let progress = ProgressDisplay(totalEpochs: tasks.reduce(0) { $0 + loaded.model(named: $1.model)!.epochs },
                                        metricName: metric.rawValue)
         progress.message("foldwise: \(tasks.count) task\(tasks.count == 1 ? "" : "s") on \(data.train.ids.count) train / "
                          + "\(data.test.ids.count) test images, \(data.classes) classes, \(threads) thread\(threads == 1 ? "" : "s")")
         let runner = FoldRunner(manifest: loaded, data: data)
-        var report = TrainReport(manifest: manifest, out: files.directory.path)
+        var report = TrainReport(manifest: manifest, out: files.directory.path, paths: common)
         for task in tasks {
             progress.label = "\(task.model) seed \(task.seed) fold \(task.fold + 1)/\(loaded.cv.folds)"
             progress.epochsPerTask = loaded.model(named: task.model)!.epochs
@@ -57,13 +58,13 @@ struct TrainCommand: ParsableCommand {
 
     private func selectTasks(_ m: Manifest) throws -> [FoldTask] {
         if let fold, !(0..<m.cv.folds).contains(fold) {
-            throw ValidationError("--fold \(fold) is outside 0..<\(m.cv.folds) (the manifest's cv.folds)")
+            throw UserInputError(message: "--fold \(fold) is outside 0..<\(m.cv.folds) (the manifest's cv.folds)", fix: "pick a fold from 0 to \(m.cv.folds - 1)")
         }
         if let seed, !m.cv.seeds.contains(seed) {
-            throw ValidationError("--seed \(seed) is not one of the manifest's cv.seeds \(m.cv.seeds)")
+            throw UserInputError(message: "--seed \(seed) is not one of the manifest's cv.seeds \(m.cv.seeds)", fix: "pick one of \(m.cv.seeds), or add it to cv.seeds")
         }
         if let model, m.model(named: model) == nil {
-            throw ValidationError("--model \(model) is not in the manifest; models: \(m.models.map(\.name).joined(separator: ", "))")
+            throw UserInputError(message: "--model \(model) is not in the manifest", fix: "pick one of: \(m.models.map(\.name).joined(separator: ", "))")
         }
         return m.models.filter { model == nil || $0.name == model }.flatMap { spec in
             m.cv.seeds.filter { seed == nil || $0 == seed }.flatMap { s in
@@ -95,7 +96,9 @@ struct TrainCommand: ParsableCommand {
             }
             print(line)
             report.models.append(.init(name: spec.name, oofScore: oofScore, testScore: testScore, seeds: complete.count))
-            report.paths += ["\(spec.name)/oof.npy", "\(spec.name)/test.npy"].map { files.url($0).path }
+            let seedFiles = m.cv.seeds.flatMap { ["\(spec.name)/oof_seed\($0).npy", "\(spec.name)/test_seed\($0).npy"] }
+            report.paths += (seedFiles + ["\(spec.name)/oof.npy", "\(spec.name)/test.npy"]).map { files.url($0).path }
+                .filter { FileManager.default.fileExists(atPath: $0) }
         }
         progress.message("predictions written to \(files.directory.path)")
     }
@@ -109,7 +112,7 @@ struct TrainReport: Encodable {
     var out: String
     var folds: [FoldScore] = []
     var models: [ModelScore] = []
-    var paths: [String] = []
+    var paths: [String]
 
     func jsonString() throws -> String {
         let encoder = JSONEncoder()

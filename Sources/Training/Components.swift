@@ -34,7 +34,8 @@ enum Components {
     /// Epoch-based settings become step-based with `stepsPerEpoch`; warmup sits in front.
     static func policy(_ spec: ScheduleSpec, lr: Float, epochs: Int, stepsPerEpoch: Int) -> LearningRatePolicy {
         let warmup = Int((spec.warmupEpochs * Float(stepsPerEpoch)).rounded())
-        let steps = max(1, epochs * stepsPerEpoch - warmup)
+        // OneCycleSchedule needs two steps; a one-step run simply uses the first.
+        let steps = max(2, epochs * stepsPerEpoch - warmup)
         let inner: any Schedule
         switch spec.name {
         case .constant: inner = ConstantSchedule(lr)

@@ -15,6 +15,19 @@ public final class ExperimentData: @unchecked Sendable {
     public let testLabels: [Int]?
     public var classes: Int { train.classNames.count }
 
+    /// Identifies the data a result was computed from: train ids and labels,
+    /// class names, test ids and the image geometry (16 hex digits). Results
+    /// for other data are never mixed into the same folder.
+    public var fingerprint: String {
+        var h = stableHash(train.classNames.joined(separator: "\u{1F}"))
+        func mix(_ string: String) { h = (h ^ stableHash(string)) &* 0x0000_0100_0000_01B3 }
+        for (id, label) in zip(train.ids, train.labels) { mix("\(id)\u{1F}\(label)") }
+        for id in test.ids { mix(id) }
+        let spec = trainImages.spec
+        mix("\(spec.channels)x\(spec.height)x\(spec.width)")
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+
     public init(manifest: Manifest, threads: Int) throws {
         let d = manifest.data
         train = try TrainTable.load(csv: manifest.resolve(d.trainCSV), idColumn: d.idColumn,
@@ -45,4 +58,8 @@ public final class ExperimentData: @unchecked Sendable {
         if cv.stratify { return stratifiedFolds(labels: train.labels, folds: cv.folds, seed: s) }
         return randomFolds(count: train.ids.count, folds: cv.folds, seed: s)
     }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -18,20 +18,36 @@ public struct PredictionFiles {
     public let directory: URL
     public let manifest: Manifest
 
-    public init(directory: URL, manifest: Manifest) throws {
+    public init(directory: URL, manifest: Manifest, dataFingerprint: String) throws {
         (self.directory, self.manifest) = (directory, manifest)
-        try prepare()
+        try prepare(dataFingerprint: dataFingerprint)
     }
 
-    private func prepare() throws {
+    /// Refuses a folder that holds anything but results of this manifest on
+    /// this data, then records both in experiment.json.
+    private func prepare(dataFingerprint: String) throws {
         let fm = FileManager.default
         let marker = directory.appendingPathComponent("experiment.json")
-        if let existing = try? Data(contentsOf: marker),
-           let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any],
-           let hash = object["manifest_hash"] as? String, hash != manifest.hash {
-            throw DatasetError(file: directory.path,
-                               message: "this folder holds results of another manifest (hash \(hash), this one is \(manifest.hash))",
-                               fix: "choose another folder with --out, or delete this one to start over")
+        if fm.fileExists(atPath: marker.path) {
+            guard let existing = try? Data(contentsOf: marker),
+                  let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any],
+                  let hash = object["manifest_hash"] as? String else {
+                throw DatasetError(file: marker.path, message: "the output folder's experiment.json is unreadable",
+                                   fix: "choose another folder with --out, or delete this one to start over")
+            }
+            if hash != manifest.hash {
+                throw DatasetError(file: directory.path,
+                                   message: "this folder holds results of another manifest (hash \(hash), this one is \(manifest.hash))",
+                                   fix: "choose another folder with --out, or delete this one to start over")
+            }
+            if let data = object["data_fingerprint"] as? String, data != dataFingerprint {
+                throw DatasetError(file: directory.path,
+                                   message: "this folder holds results computed on other data (fingerprint \(data), the data now is \(dataFingerprint)): the CSVs or images changed",
+                                   fix: "choose another folder with --out, or delete this one to start over")
+            }
+        } else if let contents = try? fm.contentsOfDirectory(atPath: directory.path), !contents.isEmpty {
+            throw DatasetError(file: directory.path, message: "the output folder is not empty and holds no Foldwise results",
+                               fix: "choose a new or empty folder with --out")
         }
         do {
             try fm.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -39,11 +55,14 @@ public struct PredictionFiles {
             throw DatasetError(file: directory.path, message: "cannot create the output folder: \(error.localizedDescription)",
                                fix: "choose a writable folder with --out")
         }
-        let json = "{\"manifest_hash\": \"\(manifest.hash)\", \"manifest\": \(manifest.canonicalJSON())}\n"
+        let json = "{\"manifest_hash\": \"\(manifest.hash)\", \"data_fingerprint\": \"\(dataFingerprint)\", "
+            + "\"manifest\": \(manifest.canonicalJSON())}\n"
         try writeAtomically(Data(json.utf8), to: marker)
     }
 
-    public func writeCommon(data: ExperimentData, seeds: [Int]) throws {
+    /// Files every run rewrites with the same contents; returns their paths.
+    @discardableResult
+    public func writeCommon(data: ExperimentData, seeds: [Int]) throws -> [String] {
         try NPY.write(ints: data.train.labels, shape: [data.train.labels.count], to: url("labels.npy"))
         for seed in seeds {
             let folds = data.folds(manifest.cv, seed: seed)
@@ -51,6 +70,8 @@ public struct PredictionFiles {
         }
         try writeAtomically(Data((["id"] + data.train.ids).joined(separator: "\n").utf8 + [10]), to: url("train_ids.csv"))
         try writeAtomically(Data((["id"] + data.test.ids).joined(separator: "\n").utf8 + [10]), to: url("test_ids.csv"))
+        return (["experiment.json", "labels.npy", "train_ids.csv", "test_ids.csv"] + seeds.map { "folds_seed\($0).npy" })
+            .map { url($0).path }
     }
 
     /// Writes one fold's predictions; returns the paths written.
@@ -76,6 +97,11 @@ public struct PredictionFiles {
             guard FileManager.default.fileExists(atPath: url(base + ".test.npy").path) else { return nil }
             let rows = try NPY.read(url(base + ".rows.npy")).floats.map { Int($0) }
             let probabilities = try NPY.read(url(base + ".oof.npy"))
+            guard rows.allSatisfy({ (0..<trainRows).contains($0) }), probabilities.floats.count == rows.count * classes else {
+                throw DatasetError(file: url(base + ".oof.npy").path,
+                                   message: "this fold's predictions do not fit the data (\(rows.count) rows of \(classes) classes for \(trainRows) train rows)",
+                                   fix: "delete the output folder and train again")
+            }
             for (i, row) in rows.enumerated() {
                 for k in 0..<classes { oof[row * classes + k] = probabilities.floats[i * classes + k] }
             }

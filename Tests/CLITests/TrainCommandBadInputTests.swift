@@ -138,4 +138,22 @@ final class TrainCommandBadInputTests: XCTestCase {
         let changed = try dataset.writeManifest(dataset.manifestYAML(lr: "2e-2"), file: "changed.yaml")
         try assertRejected(manifest: changed, mentions: [out.path, "another manifest", "--out"])
     }
+
+    /// Same manifest, changed data (a row removed): the folder's results were
+    /// computed on other data and must not be mixed with new folds.
+    func testFolderHoldingResultsOfOtherData() throws {
+        let rows = try String(contentsOf: dataset.trainCSV, encoding: .utf8).split(separator: "\n").map(String.init)
+        try (rows.dropLast(2).joined(separator: "\n") + "\n").write(to: dataset.trainCSV, atomically: true, encoding: .utf8)
+        try assertRejected(["--fold", "1"], mentions: [out.path, "other data", "--out"])
+    }
+
+    func testNonEmptyFolderWithoutResults() throws {
+        let other = dataset.url("notes")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "keep me".write(to: other.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let result = try FoldwiseProcess.train(manifest, out: other, [])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("not empty"), result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other.path), ["notes.txt"])
+    }
 }
