@@ -10,9 +10,9 @@ final class ComponentsTests: XCTestCase {
 
     // MARK: schedules (10 steps per epoch throughout)
 
-    private func schedule(_ spec: ScheduleSpec, lr: Float = 0.1, epochs: Int = 6,
+    private func schedule(_ spec: ScheduleSpec, lr: Float = 0.1, epochs: Int = 6, stepsPerEpoch: Int = 10,
                           file: StaticString = #filePath, line: UInt = #line) throws -> any Schedule {
-        let policy = Components.policy(spec, lr: lr, epochs: epochs, stepsPerEpoch: 10)
+        let policy = Components.policy(spec, lr: lr, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
         guard case .schedule(let schedule) = policy else {
             XCTFail("expected a step schedule, got \(policy)", file: file, line: line)
             throw NotASchedule()
@@ -63,6 +63,18 @@ final class ComponentsTests: XCTestCase {
         XCTAssertEqual(oneCycle.totalSteps, 40)
         // Starts at lr/div, peaks at step 0.25·40 − 1 = 9, ends at lr/div/final_div.
         assertRates(oneCycle, [0: 0.1, 9: 1, 39: 0.001])
+    }
+
+    func testOneCycleOfASingleStepDoesNotTrap() throws {
+        // A fold whose training rows fit in one batch, for one epoch: one step in all.
+        let single = try XCTUnwrap(try schedule(ScheduleSpec(name: .onecycle), lr: 1, epochs: 1, stepsPerEpoch: 1)
+            as? OneCycleSchedule)
+        XCTAssertEqual(single.totalSteps, 2)
+        XCTAssertTrue((0.04...1).contains(single.lr(at: 0)), "\(single.lr(at: 0))")
+        let warm = Components.policy(ScheduleSpec(name: .onecycle, warmupEpochs: 1), lr: 1, epochs: 2, stepsPerEpoch: 1)
+        guard case .schedule(let schedule) = warm else { return XCTFail("expected a schedule, got \(warm)") }
+        XCTAssertEqual((schedule as? WarmupSchedule)?.warmupSteps, 1)
+        XCTAssertTrue((0.04...1).contains(schedule.lr(at: 1)), "\(schedule.lr(at: 1))")
     }
 
     func testWarmupEpochsPutAWarmupInFront() throws {

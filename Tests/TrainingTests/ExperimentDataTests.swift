@@ -109,6 +109,29 @@ final class ExperimentDataTests: XCTestCase {
         XCTAssertEqual(Array(data.testImages.image(6)), Array(full.testImages.image(6)))
     }
 
+    func testFingerprintFollowsTheData() throws {
+        let directory = try temporaryDirectory()
+        let dataset = try TrainingDataset.digits(in: directory, trainRows: 20, testRows: 4)
+        let url = try dataset.writeManifest(imageSize: 16, models: ["{name: tiny, arch: resnet_ref, lr: 1e-3, epochs: 1, batch_size: 8}"])
+        let manifest = try Manifest.load(url)
+        let fingerprint = try ExperimentData(manifest: manifest, threads: 1).fingerprint
+        XCTAssertEqual(fingerprint.count, 16)
+        XCTAssertTrue(fingerprint.allSatisfy(\.isHexDigit))
+        XCTAssertEqual(try ExperimentData(manifest: manifest, threads: 2).fingerprint, fingerprint)
+        var smaller = manifest
+        smaller.data.imageHeight = 8
+        smaller.data.imageWidth = 8
+        XCTAssertNotEqual(try ExperimentData(manifest: smaller, threads: 1).fingerprint, fingerprint)
+        // One changed label is other data.
+        let csv = directory.appendingPathComponent("train.csv")
+        let text = try String(contentsOf: csv, encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        let fields = lines[1].split(separator: ",")
+        let relabelled = [lines[0], "\(fields[0]),\((Int(fields[1])! + 1) % 10)"] + lines.dropFirst(2)
+        try Data((relabelled.joined(separator: "\n") + "\n").utf8).write(to: csv)
+        XCTAssertNotEqual(try ExperimentData(manifest: manifest, threads: 1).fingerprint, fingerprint)
+    }
+
     func testASingleClassIsRefused() throws {
         let directory = try temporaryDirectory()
         let dataset = try TrainingDataset.digits(in: directory, trainRows: 6, testRows: 2)

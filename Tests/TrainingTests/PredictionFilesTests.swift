@@ -17,6 +17,8 @@ final class PredictionFilesTests: XCTestCase {
         cv: CVSection(folds: 3, seeds: [0, 1]),
         models: [ModelSpec(name: "tiny", arch: ArchSpec(name: "resnet_ref"), lr: 1e-3, epochs: 1, batchSize: 4)])
 
+    private let fingerprint = "00c0ffee00c0ffee"
+
     private func temporaryDirectory() throws -> URL {
         let url = try TrainingDataset.temporaryDirectory("foldwise-training")
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
@@ -47,7 +49,7 @@ final class PredictionFilesTests: XCTestCase {
     }
 
     func testFoldFilesAreValidNPYAndJSON() throws {
-        let files = try PredictionFiles(directory: temporaryDirectory().appendingPathComponent("out"), manifest: manifest)
+        let files = try PredictionFiles(directory: temporaryDirectory().appendingPathComponent("out"), manifest: manifest, dataFingerprint: fingerprint)
         let written = try files.write(result(seed: 0, fold: 1))
         XCTAssertEqual(written.map { URL(fileURLWithPath: $0).lastPathComponent },
                        ["fold1.oof.npy", "fold1.rows.npy", "fold1.test.npy", "fold1.json"])
@@ -67,16 +69,17 @@ final class PredictionFilesTests: XCTestCase {
     }
 
     func testExperimentMarkerHoldsTheManifestAndItsHash() throws {
-        let files = try PredictionFiles(directory: temporaryDirectory().appendingPathComponent("a/b"), manifest: manifest)
+        let files = try PredictionFiles(directory: temporaryDirectory().appendingPathComponent("a/b"), manifest: manifest, dataFingerprint: fingerprint)
         let marker = try Data(contentsOf: files.url("experiment.json"))
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: marker) as? [String: Any])
         XCTAssertEqual(object["manifest_hash"] as? String, manifest.hash)
+        XCTAssertEqual(object["data_fingerprint"] as? String, fingerprint)
         let stored = try JSONSerialization.data(withJSONObject: try XCTUnwrap(object["manifest"]))
         XCTAssertEqual(try Manifest.fromCanonicalJSON(String(decoding: stored, as: UTF8.self)), manifest)
     }
 
     func testSeedIsAssembledOnlyOnceEveryFoldIsPresent() throws {
-        let files = try PredictionFiles(directory: temporaryDirectory(), manifest: manifest)
+        let files = try PredictionFiles(directory: temporaryDirectory(), manifest: manifest, dataFingerprint: fingerprint)
         _ = try files.write(result(seed: 0, fold: 2))
         _ = try files.write(result(seed: 0, fold: 0))
         XCTAssertNil(try files.assembleSeed(model: "tiny", seed: 0, trainRows: 6, classes: 2))
@@ -105,15 +108,15 @@ final class PredictionFilesTests: XCTestCase {
         let directory = try temporaryDirectory()
         for fold in 0..<3 {
             // A fresh PredictionFiles per fold, as separate `--fold K` runs make.
-            _ = try PredictionFiles(directory: directory, manifest: manifest).write(result(seed: 1, fold: fold))
+            _ = try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: fingerprint).write(result(seed: 1, fold: fold))
         }
-        let files = try PredictionFiles(directory: directory, manifest: manifest)
+        let files = try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: fingerprint)
         let assembled = try XCTUnwrap(try files.assembleSeed(model: "tiny", seed: 1, trainRows: 6, classes: 2))
         XCTAssertEqual(assembled.oof[2 * 5], 0.51, accuracy: 1e-6)
     }
 
     func testModelAverageIsTheMeanOfTheSeeds() throws {
-        let files = try PredictionFiles(directory: temporaryDirectory(), manifest: manifest)
+        let files = try PredictionFiles(directory: temporaryDirectory(), manifest: manifest, dataFingerprint: fingerprint)
         for seed in [0, 1] {
             for fold in 0..<3 { _ = try files.write(result(seed: seed, fold: fold)) }
         }
@@ -135,13 +138,13 @@ final class PredictionFilesTests: XCTestCase {
 
     func testAFolderOfAnotherManifestIsRefused() throws {
         let directory = try temporaryDirectory()
-        let files = try PredictionFiles(directory: directory, manifest: manifest)
+        let files = try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: fingerprint)
         _ = try files.write(result(seed: 0, fold: 0))
         let marker = try Data(contentsOf: files.url("experiment.json"))
         var other = manifest
         other.models[0].epochs = 2
         XCTAssertNotEqual(other.hash, manifest.hash)
-        XCTAssertThrowsError(try PredictionFiles(directory: directory, manifest: other)) { error in
+        XCTAssertThrowsError(try PredictionFiles(directory: directory, manifest: other, dataFingerprint: fingerprint)) { error in
             let datasetError = error as? DatasetError
             XCTAssertNotNil(datasetError, "\(error)")
             XCTAssertEqual(datasetError?.file, directory.path)
@@ -151,7 +154,41 @@ final class PredictionFilesTests: XCTestCase {
         // Nothing already there is touched, and the same manifest may come back.
         XCTAssertEqual(try Data(contentsOf: files.url("experiment.json")), marker)
         XCTAssertTrue(FileManager.default.fileExists(atPath: files.url("tiny/seed0/fold0.oof.npy").path))
-        XCTAssertNoThrow(try PredictionFiles(directory: directory, manifest: manifest))
+        XCTAssertNoThrow(try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: fingerprint))
+    }
+
+    func testAFolderOfOtherDataIsRefused() throws {
+        let directory = try temporaryDirectory()
+        _ = try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: fingerprint)
+        XCTAssertThrowsError(try PredictionFiles(directory: directory, manifest: manifest, dataFingerprint: "1234567812345678")) {
+            XCTAssertTrue(($0 as? DatasetError)?.message.contains("other data") ?? false, "\($0)")
+        }
+    }
+
+    func testAForeignOrDamagedFolderIsRefused() throws {
+        let foreign = try temporaryDirectory()
+        try Data("notes\n".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+        XCTAssertThrowsError(try PredictionFiles(directory: foreign, manifest: manifest, dataFingerprint: fingerprint)) {
+            XCTAssertTrue($0 is DatasetError, "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: foreign.path), ["notes.txt"])
+        let damaged = try temporaryDirectory()
+        try Data("{\"manifest_ha".utf8).write(to: damaged.appendingPathComponent("experiment.json"))
+        XCTAssertThrowsError(try PredictionFiles(directory: damaged, manifest: manifest, dataFingerprint: fingerprint)) {
+            XCTAssertEqual(($0 as? DatasetError)?.file, damaged.appendingPathComponent("experiment.json").path, "\($0)")
+        }
+    }
+
+    func testAFoldThatDoesNotFitTheDataIsAnError() throws {
+        let files = try PredictionFiles(directory: temporaryDirectory(), manifest: manifest, dataFingerprint: fingerprint)
+        for fold in 0..<3 { _ = try files.write(result(seed: 0, fold: fold)) }
+        // Fold 2 holds row 5: a train table of five rows cannot take it.
+        XCTAssertThrowsError(try files.assembleSeed(model: "tiny", seed: 0, trainRows: 5, classes: 2)) {
+            XCTAssertTrue($0 is DatasetError, "\($0)")
+        }
+        XCTAssertThrowsError(try files.assembleSeed(model: "tiny", seed: 0, trainRows: 6, classes: 3)) {
+            XCTAssertTrue($0 is DatasetError, "\($0)")
+        }
     }
 
     /// Real fold results of a tiny model, end to end: common files, every
@@ -162,7 +199,8 @@ final class PredictionFilesTests: XCTestCase {
             "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, lr: 3e-3, epochs: 1, batch_size: 16}",
         ]))
         let data = try ExperimentData(manifest: manifest, threads: 2)
-        let files = try PredictionFiles(directory: dataset.directory.appendingPathComponent("runs"), manifest: manifest)
+        let files = try PredictionFiles(directory: dataset.directory.appendingPathComponent("runs"), manifest: manifest,
+                                        dataFingerprint: data.fingerprint)
         try files.writeCommon(data: data, seeds: [0, 5])
         XCTAssertEqual(try NPY.read(files.url("labels.npy")).integers, data.train.labels)
         XCTAssertEqual(try NPY.read(files.url("folds_seed5.npy")).integers, data.folds(manifest.cv, seed: 5))
