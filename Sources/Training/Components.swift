@@ -31,7 +31,10 @@ enum Components {
         }
     }
 
-    /// Epoch-based settings become step-based with `stepsPerEpoch`; warmup sits in front.
+    /// Epoch-based settings become step-based with `stepsPerEpoch`. A warmup
+    /// overlaps the start of step, multi-step and cosine schedules, so their
+    /// milestones and restarts stay at the epochs the manifest names; one-cycle
+    /// (which anneals over the whole run) starts after it.
     static func policy(_ spec: ScheduleSpec, lr: Float, epochs: Int, stepsPerEpoch: Int) -> LearningRatePolicy {
         let warmup = Int((spec.warmupEpochs * Float(stepsPerEpoch)).rounded())
         // OneCycleSchedule needs two steps; a one-step run simply uses the first.
@@ -46,7 +49,7 @@ enum Components {
                                       gamma: spec.gamma)
         case .cosine:
             inner = CosineRestartsSchedule(baseLR: lr, minLR: spec.minLR,
-                                           cycleLength: max(1, (spec.cycleEpochs ?? epochs) * stepsPerEpoch - warmup),
+                                           cycleLength: max(1, (spec.cycleEpochs ?? epochs) * stepsPerEpoch),
                                            cycleMultiplier: spec.cycleMultiplier)
         case .onecycle:
             inner = OneCycleSchedule(maxLR: lr, totalSteps: steps, pctStart: spec.pctStart,
@@ -55,6 +58,7 @@ enum Components {
             let plateau = PlateauScheduler(initialLR: lr, factor: spec.factor, patience: spec.patience, minLR: spec.minLR)
             return .plateau(plateau, warmupSteps: warmup)
         }
-        return .schedule(warmup > 0 ? WarmupSchedule(inner: inner, warmupSteps: warmup) : inner)
+        guard warmup > 0 else { return .schedule(inner) }
+        return .schedule(WarmupSchedule(inner: inner, warmupSteps: warmup, overlapping: spec.name != .onecycle))
     }
 }

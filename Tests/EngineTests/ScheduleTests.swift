@@ -90,6 +90,13 @@ final class ScheduleTests: XCTestCase {
         assertRelative(none.lr(at: 2), 0.1)
     }
 
+    func testOverlappingWarmupKeepsTheInnerMilestones() {
+        let inner = StepSchedule(baseLR: 0.2, stepSize: 6, gamma: 0.5)
+        let schedule = WarmupSchedule(inner: inner, warmupSteps: 4, overlapping: true)
+        // (s + 1)/4 · inner(4) during warm-up, then inner at the same absolute step: the decay stays at step 6.
+        assertSequence(schedule, [0.05, 0.1, 0.15, 0.2, 0.2, 0.2, 0.1, 0.1])
+    }
+
     func testPlateauMatchesTorch() {
         // torch ReduceLROnPlateau(mode="min", factor=0.5, patience=2, min_lr=0.03), lr 0.1.
         // 0.89995 is not an improvement over 0.9: it misses the 1e-4 relative threshold.

@@ -86,15 +86,20 @@ final class ComponentsTests: XCTestCase {
         // A fractional warmup rounds to whole steps.
         let half = try XCTUnwrap(try schedule(ScheduleSpec(name: .step, stepEpochs: 2, warmupEpochs: 0.5)) as? WarmupSchedule)
         XCTAssertEqual(half.warmupSteps, 5)
-        // The inner schedule starts counting after the warmup.
-        assertRates(half, [5: 0.1, 24: 0.1, 25: 0.01])
+        // The warmup overlaps the schedule: the decay stays at epoch 2 (step 20).
+        XCTAssertTrue(half.overlapping)
+        assertRates(half, [5: 0.1, 19: 0.1, 20: 0.01])
     }
 
-    func testWarmupShortensTheAnnealingThatFollows() throws {
-        let cosine = try XCTUnwrap(try schedule(ScheduleSpec(name: .cosine, warmupEpochs: 2), lr: 1) as? WarmupSchedule)
-        XCTAssertEqual(cosine.warmupSteps, 20)
+    /// Cosine restarts stay at whole cycles with a warmup (it replaces the start
+    /// of the first cycle); one-cycle runs its whole shape after the warmup.
+    func testWarmupKeepsCosineRestartsAndShortensOneCycle() throws {
+        let spec = ScheduleSpec(name: .cosine, cycleEpochs: 4, warmupEpochs: 1)
+        let cosine = try XCTUnwrap(try schedule(spec, lr: 1, epochs: 12) as? WarmupSchedule)
+        XCTAssertEqual(cosine.warmupSteps, 10)
         XCTAssertEqual((cosine.inner as? CosineRestartsSchedule)?.cycleLength, 40)
-        assertRates(cosine, [20: 1, 40: 0.5])
+        let atWarmupEnd = Float(0.5 * (1 + cos(Double.pi * 10 / 40)))
+        assertRates(cosine, [0: atWarmupEnd / 10, 9: atWarmupEnd, 10: atWarmupEnd, 40: 1, 80: 1])
         let oneCycle = try XCTUnwrap(try schedule(ScheduleSpec(name: .onecycle, warmupEpochs: 1), lr: 1) as? WarmupSchedule)
         XCTAssertEqual((oneCycle.inner as? OneCycleSchedule)?.totalSteps, 50)
     }

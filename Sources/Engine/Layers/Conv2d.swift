@@ -43,12 +43,11 @@ public final class Conv2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         let s = shape(for: input)
         var dx = computesInputGradient ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
-        var dBias: [Float]? = bias?.grad.scalars
-        bias?.grad.scalars = []  // hand the buffer over without a copy
+        var dBias = bias?.grad.scalars
         convBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
                      dInput: &dx.scalars, computeDInput: computesInputGradient,
                      dWeight: &weight.grad.scalars, dBias: &dBias, shape: s, workspace: &workspace)
-        if let dBias { bias?.grad.scalars = dBias }
+        if let dBias { bias?.grad.scalars = dBias }  // F values: the copy is negligible
         return dx
     }
 

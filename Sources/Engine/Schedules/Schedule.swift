@@ -133,18 +133,24 @@ public struct OneCycleSchedule: Schedule {
 public struct WarmupSchedule: Schedule {
     public let inner: any Schedule
     public let warmupSteps: Int
+    /// false: the inner schedule starts after the warmup (its step 0 follows it).
+    /// true: the warmup replaces the inner schedule's first steps, which keeps
+    /// its milestones and restarts at their absolute steps (timm's default).
+    public let overlapping: Bool
 
-    public init(inner: any Schedule, warmupSteps: Int) {
+    public init(inner: any Schedule, warmupSteps: Int, overlapping: Bool = false) {
         precondition(warmupSteps >= 0, "WarmupSchedule: warmupSteps must be ≥ 0, got \(warmupSteps)")
         self.inner = inner
         self.warmupSteps = warmupSteps
+        self.overlapping = overlapping
     }
 
     public func lr(at step: Int) -> Float {
         if step < warmupSteps {
-            return inner.lr(at: 0) * Float(max(step, 0) + 1) / Float(warmupSteps)
+            let target = inner.lr(at: overlapping ? warmupSteps : 0)
+            return target * Float(max(step, 0) + 1) / Float(warmupSteps)
         }
-        return inner.lr(at: step - warmupSteps)
+        return inner.lr(at: overlapping ? step : step - warmupSteps)
     }
 }
 
