@@ -19,11 +19,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
@@ -32,6 +34,10 @@ let package = Package(
                 dependencies: ["Engine", "Datasets", "Manifests",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: fastMath),
+        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Cluster",
+                dependencies: ["CZeroMQ", "Storage", "Training", "Manifests",
+                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "CLI",
                           dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,5 +51,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
     ]
 )

@@ -1,0 +1,1 @@
+// Wire protocol, coordinator and worker (issue 3).

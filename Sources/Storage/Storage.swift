@@ -1,0 +1,1 @@
+// The experiment database (issue 3).
