@@ -150,10 +150,10 @@ final class ManifestTests: XCTestCase {
         }
         let model = try XCTUnwrap(manifest.model(named: "resnet"))
         XCTAssertEqual(model.loss, LossSpec(name: .crossEntropy, labelSmoothing: 0.05))
-        XCTAssertEqual(model.schedule, ScheduleSpec(name: .onecycle))
+        XCTAssertEqual(model.schedule, ScheduleSpec(name: .onecycle, pctStart: 0.15, divFactor: 10))
         XCTAssertEqual(model.augment, AugmentSpec(cropPadding: 1))
         XCTAssertEqual(model.lr, 2e-3)
-        XCTAssertEqual(model.epochs, 12)
-        XCTAssertEqual(model.batchSize, 64)
+        XCTAssertEqual(model.epochs, 8)
+        XCTAssertEqual(model.batchSize, 16)
     }
 }
