@@ -1,1 +1,0 @@
-// Wire protocol, coordinator and worker (issue 3).

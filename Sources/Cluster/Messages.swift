@@ -1,0 +1,141 @@
+/// The typed messages of the Foldwise wire protocol; `Protocol.swift` maps them to frames.
+
+/// Worker → coordinator, first message after connecting.
+public struct Hello: Sendable, Hashable, Codable {
+    public var protocolVersion: Int
+    public var workerID: String
+    public var host: String
+    public var threads: Int
+    public var datasetFingerprint: String
+    public init(protocolVersion: Int, workerID: String, host: String, threads: Int, datasetFingerprint: String) {
+        (self.protocolVersion, self.workerID, self.host) = (protocolVersion, workerID, host)
+        (self.threads, self.datasetFingerprint) = (threads, datasetFingerprint)
+    }
+}
+
+/// Coordinator → worker, the answer to an accepted hello.
+public struct Welcome: Sendable, Hashable, Codable {
+    public var workerID: String
+    public var heartbeatInterval: Double
+    public init(workerID: String, heartbeatInterval: Double) {
+        (self.workerID, self.heartbeatInterval) = (workerID, heartbeatInterval)
+    }
+}
+
+/// Coordinator → worker: train this task; `attempt` tells a late result from a current one.
+public struct TaskAssignment: Sendable, Hashable, Codable {
+    public var task: ClusterTask
+    public var attempt: Int
+    public var taskID: String { task.id }
+    public init(task: ClusterTask, attempt: Int) { (self.task, self.attempt) = (task, attempt) }
+
+    enum CodingKeys: String, CodingKey { case taskID, attempt }
+
+    // The task's fields and the id share one flat JSON object; a header whose id
+    // does not match its fields was built by a different id rule and is refused.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        task = try ClusterTask(from: decoder)
+        attempt = try container.decode(Int.self, forKey: .attempt)
+        let sentID = try container.decode(String.self, forKey: .taskID)
+        guard sentID == task.id else {
+            throw DecodingError.dataCorruptedError(forKey: .taskID, in: container,
+                debugDescription: "taskID \(sentID) does not match the task's fields (their id is \(task.id))")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try task.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(taskID, forKey: .taskID)
+        try container.encode(attempt, forKey: .attempt)
+    }
+}
+
+/// Worker → coordinator after each epoch; doubles as a heartbeat.
+public struct TaskProgress: Sendable, Hashable, Codable {
+    public var taskID: String
+    public var attempt: Int
+    public var epoch: Int
+    public var epochs: Int
+    public var trainLoss: Double
+    public var validationScore: Double
+    public init(taskID: String, attempt: Int, epoch: Int, epochs: Int, trainLoss: Double, validationScore: Double) {
+        (self.taskID, self.attempt, self.epoch, self.epochs) = (taskID, attempt, epoch, epochs)
+        (self.trainLoss, self.validationScore) = (trainLoss, validationScore)
+    }
+}
+
+/// A Float32 array with its shape: one binary payload frame on the wire.
+public struct Payload: Sendable, Hashable {
+    public let shape: [Int]
+    public let scalars: [Float]
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == scalars.count,
+                     "payload shape \(shape) does not hold \(scalars.count) scalars")
+        (self.shape, self.scalars) = (shape, scalars)
+    }
+}
+
+/// Worker → coordinator: the finished task's score and prediction arrays
+/// (by convention the OOF predictions first, then the test predictions).
+public struct TaskResult: Sendable, Hashable {
+    public var taskID: String
+    public var attempt: Int
+    public var score: Double
+    public var payloads: [Payload]
+    public init(taskID: String, attempt: Int, score: Double, payloads: [Payload]) {
+        (self.taskID, self.attempt, self.score, self.payloads) = (taskID, attempt, score, payloads)
+    }
+}
+
+/// The JSON part of a result; the arrays travel as payload frames.
+struct ResultHeader: Codable {
+    var taskID: String
+    var attempt: Int
+    var score: Double
+    var shapes: [[Int]]
+}
+
+/// Worker → coordinator: the task could not be trained.
+public struct TaskFailure: Sendable, Hashable, Codable {
+    public var taskID: String
+    public var attempt: Int
+    public var message: String
+    public init(taskID: String, attempt: Int, message: String) {
+        (self.taskID, self.attempt, self.message) = (taskID, attempt, message)
+    }
+}
+
+/// Coordinator → worker: stop this attempt, its lease is gone.
+public struct TaskCancel: Sendable, Hashable, Codable {
+    public var taskID: String
+    public var attempt: Int
+    public init(taskID: String, attempt: Int) { (self.taskID, self.attempt) = (taskID, attempt) }
+}
+
+/// Coordinator → worker: no work is left, exit.
+public struct Shutdown: Sendable, Hashable, Codable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+/// Coordinator → worker: this worker cannot join; the reason is printed on both sides.
+public struct Reject: Sendable, Hashable, Codable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+public enum Message: Sendable, Hashable {
+    case hello(Hello)
+    case welcome(Welcome)
+    case ready
+    case task(TaskAssignment)
+    case progress(TaskProgress)
+    case result(TaskResult)
+    case failure(TaskFailure)
+    case heartbeat
+    case cancel(TaskCancel)
+    case shutdown(Shutdown)
+    case reject(Reject)
+}

@@ -1,0 +1,140 @@
+import XCTest
+import Training
+@testable import Cluster
+
+/// Golden bytes for every message: the frames are written out by hand (the JSON
+/// text beside each header), and checked in both directions.
+final class MessagesTests: XCTestCase {
+    static let task = ClusterTask(manifestHash: "abc123", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 7, fold: 2))
+    static let taskID = "90c640d898ab2585"
+    let signature = hex("46575001")
+
+    private func assertGolden(_ message: Message, _ frames: [[UInt8]], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(message.encode(), frames, "encode", file: file, line: line)
+        XCTAssertEqual(try Message.decode(frames), message, "decode", file: file, line: line)
+    }
+
+    func testHello() {
+        // {"datasetFingerprint":"fp01","host":"node-a","protocolVersion":1,"threads":2,"workerID":"w1"}
+        assertGolden(.hello(Hello(protocolVersion: 1, workerID: "w1", host: "node-a", threads: 2, datasetFingerprint: "fp01")),
+                     [signature, hex("01"), hex("""
+                        7b226461 74617365 7446696e 67657270 72696e74 223a2266 70303122 2c22686f
+                        7374223a 226e6f64 652d6122 2c227072 6f746f63 6f6c5665 7273696f 6e223a31
+                        2c227468 72656164 73223a32 2c22776f 726b6572 4944223a 22773122 7d
+                        """)])
+    }
+
+    func testWelcome() {
+        // {"heartbeatInterval":1,"workerID":"w1"}
+        assertGolden(.welcome(Welcome(workerID: "w1", heartbeatInterval: 1)),
+                     [signature, hex("02"), hex("""
+                        7b226865 61727462 65617449 6e746572 76616c22 3a312c22 776f726b 65724944
+                        223a2277 31227d
+                        """)])
+    }
+
+    func testReadyAndHeartbeatCarryAnEmptyObject() {
+        assertGolden(.ready, [signature, hex("03"), hex("7b7d")])
+        assertGolden(.heartbeat, [signature, hex("08"), hex("7b7d")])
+    }
+
+    func testTask() {
+        // {"attempt":1,"fold":2,"manifestHash":"abc123","model":"resnet","round":0,"seed":7,"stage":"base","taskID":"90c640d898ab2585"}
+        assertGolden(.task(TaskAssignment(task: Self.task, attempt: 1)),
+                     [signature, hex("04"), hex("""
+                        7b226174 74656d70 74223a31 2c22666f 6c64223a 322c226d 616e6966 65737448
+                        61736822 3a226162 63313233 222c226d 6f64656c 223a2272 65736e65 74222c22
+                        726f756e 64223a30 2c227365 6564223a 372c2273 74616765 223a2262 61736522
+                        2c227461 736b4944 223a2239 30633634 30643839 38616232 35383522 7d
+                        """)])
+    }
+
+    func testProgress() {
+        // {"attempt":1,"epoch":3,"epochs":8,"taskID":"90c640d898ab2585","trainLoss":0.25,"validationScore":0.875}
+        assertGolden(.progress(TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 3, epochs: 8, trainLoss: 0.25, validationScore: 0.875)),
+                     [signature, hex("05"), hex("""
+                        7b226174 74656d70 74223a31 2c226570 6f636822 3a332c22 65706f63 6873223a
+                        382c2274 61736b49 44223a22 39306336 34306438 39386162 32353835 222c2274
+                        7261696e 4c6f7373 223a302e 32352c22 76616c69 64617469 6f6e5363 6f726522
+                        3a302e38 37357d
+                        """)])
+    }
+
+    func testResultWithTwoPayloads() {
+        // {"attempt":1,"score":0.9375,"shapes":[[2,1],[1]],"taskID":"90c640d898ab2585"}
+        let result = TaskResult(taskID: Self.taskID, attempt: 1, score: 0.9375,
+                                payloads: [Payload(shape: [2, 1], scalars: [1, -2.5]), Payload(shape: [1], scalars: [0.5])])
+        assertGolden(.result(result),
+                     [signature, hex("06"), hex("""
+                        7b226174 74656d70 74223a31 2c227363 6f726522 3a302e39 3337352c 22736861
+                        70657322 3a5b5b32 2c315d2c 5b315d5d 2c227461 736b4944 223a2239 30633634
+                        30643839 38616232 35383522 7d
+                        """),
+                      hex("0000803f 000020c0"),   // 1.0, -2.5 little-endian
+                      hex("0000003f")])           // 0.5
+    }
+
+    func testFailure() {
+        // {"attempt":2,"message":"out of memory","taskID":"90c640d898ab2585"}
+        assertGolden(.failure(TaskFailure(taskID: Self.taskID, attempt: 2, message: "out of memory")),
+                     [signature, hex("07"), hex("""
+                        7b226174 74656d70 74223a32 2c226d65 73736167 65223a22 6f757420 6f66206d
+                        656d6f72 79222c22 7461736b 4944223a 22393063 36343064 38393861 62323538
+                        35227d
+                        """)])
+    }
+
+    func testCancel() {
+        // {"attempt":1,"taskID":"90c640d898ab2585"}
+        assertGolden(.cancel(TaskCancel(taskID: Self.taskID, attempt: 1)),
+                     [signature, hex("09"), hex("""
+                        7b226174 74656d70 74223a31 2c227461 736b4944 223a2239 30633634 30643839
+                        38616232 35383522 7d
+                        """)])
+    }
+
+    func testShutdown() {
+        // {"reason":"all tasks done"}
+        assertGolden(.shutdown(Shutdown(reason: "all tasks done")),
+                     [signature, hex("0a"), hex("7b227265 61736f6e 223a2261 6c6c2074 61736b73 20646f6e 65227d")])
+    }
+
+    func testReject() {
+        // {"reason":"protocol version mismatch"}
+        assertGolden(.reject(Reject(reason: "protocol version mismatch")),
+                     [signature, hex("0b"), hex("""
+                        7b227265 61736f6e 223a2270 726f746f 636f6c20 76657273 696f6e20 6d69736d
+                        61746368 227d
+                        """)])
+    }
+
+    func testEveryCommandHasAGoldenTest() {
+        // Guards this file: a new command must get its own golden test above.
+        XCTAssertEqual(Command.allCases.map(\.rawValue), Array(0x01...0x0b))
+    }
+
+    func testNonFiniteLossesTravelAsStrings() throws {
+        let progress = TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 1, epochs: 2, trainLoss: .nan, validationScore: -.infinity)
+        let frames = Message.progress(progress).encode()
+        XCTAssertTrue(String(decoding: frames[2], as: UTF8.self).contains(#""trainLoss":"NaN""#))
+        guard case .progress(let decoded) = try Message.decode(frames) else { return XCTFail("not progress") }
+        XCTAssertTrue(decoded.trainLoss.isNaN)
+        XCTAssertEqual(decoded.validationScore, -.infinity)
+    }
+
+    func testTaskHeaderWhoseIDDoesNotMatchItsFieldsIsRefused() {
+        var frames = Message.task(TaskAssignment(task: Self.task, attempt: 1)).encode()
+        frames[2] = Array(String(decoding: frames[2], as: UTF8.self).replacingOccurrences(of: Self.taskID, with: "0000000000000000").utf8)
+        XCTAssertThrowsError(try Message.decode(frames)) { error in
+            guard case .malformedHeader(.task, let reason) = error as? ProtocolError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("90c640d898ab2585"), reason)
+        }
+    }
+}
+
+/// Bytes from hex digits; spaces and newlines are ignored.
+func hex(_ text: String) -> [UInt8] {
+    let digits = Array(text.filter(\.isHexDigit))
+    precondition(digits.count % 2 == 0, "odd number of hex digits")
+    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+}
