@@ -50,6 +50,7 @@ struct TrainCommand: ParsableCommand {
             progress.epochsPerTask = loaded.model(named: task.model)!.epochs
             let result = runner.run(task) { progress.update($0) }
             report.paths += try files.write(result)
+            progress.message(String(format: "%@: %@ %.4f", progress.label, metric.rawValue, result.score))
             report.folds.append(.init(model: task.model, seed: task.seed, fold: task.fold, score: result.score))
         }
         try summarise(loaded, data: data, files: files, metric: metric, report: &report, progress: progress)

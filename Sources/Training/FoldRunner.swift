@@ -33,6 +33,9 @@ public struct FoldResult: Sendable {
     public var test: Tensor         // [test rows, K]
     public var score: Double
     public var history: [EpochRecord]
+    /// The trained model's parameters and buffers, by dotted name, for its checkpoint.
+    public var weights: [(name: String, value: Tensor, isBuffer: Bool)]
+    public var architecture: String
 }
 
 public struct FoldRunner {
@@ -84,7 +87,9 @@ public struct FoldRunner {
         let test = predict(trainer, images: data.testImages, rows: Array(0..<data.testImages.count), tta: spec.tta,
                            batchSize: spec.batchSize)
         return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test,
-                          score: history.last?.validationScore ?? .nan, history: history)
+                          score: history.last?.validationScore ?? .nan, history: history,
+                          weights: model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) },
+                          architecture: spec.arch.name)
     }
 
     /// Probabilities [rows, K] averaged over the identity and the TTA flips.

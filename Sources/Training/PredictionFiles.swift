@@ -8,7 +8,7 @@ import Manifests
 ///
 ///     experiment.json                      manifest hash and the resolved manifest
 ///     labels.npy  folds_seed<S>.npy        int64 train labels; fold of each train row
-///     <model>/seed<S>/fold<K>.{oof,rows,test}.npy, fold<K>.json
+///     <model>/seed<S>/fold<K>.{oof,rows,test}.npy, fold<K>.json, fold<K>.ckpt (weights)
 ///     <model>/oof_seed<S>.npy  test_seed<S>.npy   once every fold of the seed is present
 ///     <model>/oof.npy  test.npy                    averaged over the complete seeds
 ///
@@ -84,7 +84,11 @@ public struct PredictionFiles {
         try NPY.write(result.test, to: url(base + ".test.npy"))
         let info = try JSONEncoder().encode(FoldSummary(task: t, score: result.score, history: result.history))
         try writeAtomically(info, to: url(base + ".json"))
-        return [base + ".oof.npy", base + ".rows.npy", base + ".test.npy", base + ".json"].map { url($0).path }
+        let store = ParameterStore(result.weights.map { Parameter(name: $0.name, value: $0.value, isBuffer: $0.isBuffer) })
+        try Checkpoint.save(store, metadata: ["architecture": result.architecture, "manifest_hash": manifest.hash,
+                                              "model": t.model, "seed": "\(t.seed)", "fold": "\(t.fold)"],
+                            to: url(base + ".ckpt"))
+        return [base + ".oof.npy", base + ".rows.npy", base + ".test.npy", base + ".json", base + ".ckpt"].map { url($0).path }
     }
 
     /// Assembles a seed's full OOF matrix and fold-averaged test predictions when

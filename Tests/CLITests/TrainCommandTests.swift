@@ -1,4 +1,5 @@
 import Datasets
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -72,6 +73,19 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(paths.contains(out.appendingPathComponent("tiny/seed0/fold1.test.npy").path), "\(paths)")
         for path in paths { XCTAssertTrue(FileManager.default.fileExists(atPath: path), path) }
         XCTAssertEqual(json["out"] as? String, out.path)
+    }
+
+    /// Each fold leaves a checkpoint that loads into a fresh model of its architecture.
+    func testEachFoldLeavesALoadableCheckpoint() throws {
+        let out = dataset.url("runs")
+        assertSucceeded(try FoldwiseProcess.train(manifest, out: out, ["--fold", "1"]))
+        let model = ModelRegistry.make(name: "resnet", config: ResNetConfig(widths: [8], blocks: [1]),
+                                       inputChannels: 1, classes: 10, seed: 99)
+        let before = model.parameters["fc.weight"]!.value
+        let metadata = try Checkpoint.load(from: out.appendingPathComponent("tiny/seed0/fold1.ckpt"), into: model.parameters)
+        XCTAssertEqual(metadata["architecture"], "resnet")
+        XCTAssertEqual(metadata["fold"], "1")
+        XCTAssertNotEqual(model.parameters["fc.weight"]!.value, before)
     }
 
     func testCommonFilesDescribeTheRowsAndTheirFolds() throws {

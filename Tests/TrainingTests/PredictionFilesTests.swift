@@ -38,7 +38,9 @@ final class PredictionFilesTests: XCTestCase {
                                  seconds: 0.01)
         return FoldResult(task: FoldTask(model: "tiny", seed: seed, fold: fold), validationRows: rows,
                           oof: Tensor(shape: [2, 2], scalars: oof), test: Tensor(shape: [2, 2], scalars: test),
-                          score: 0.5 + Double(fold) / 10, history: [record])
+                          score: 0.5 + Double(fold) / 10, history: [record],
+                          weights: [("fc.weight", Tensor(shape: [2], scalars: [Float(fold), 1]), false)],
+                          architecture: "resnet")
     }
 
     private func assertClose(_ values: [Float], _ expected: [Float], file: StaticString = #filePath, line: UInt = #line) {
@@ -52,7 +54,7 @@ final class PredictionFilesTests: XCTestCase {
         let files = try PredictionFiles(directory: temporaryDirectory().appendingPathComponent("out"), manifest: manifest, dataFingerprint: fingerprint)
         let written = try files.write(result(seed: 0, fold: 1))
         XCTAssertEqual(written.map { URL(fileURLWithPath: $0).lastPathComponent },
-                       ["fold1.oof.npy", "fold1.rows.npy", "fold1.test.npy", "fold1.json"])
+                       ["fold1.oof.npy", "fold1.rows.npy", "fold1.test.npy", "fold1.json", "fold1.ckpt"])
         XCTAssertTrue(written.allSatisfy { $0.hasPrefix(files.directory.appendingPathComponent("tiny/seed0").path) })
         let oof = try NPY.read(files.url("tiny/seed0/fold1.oof.npy"))
         XCTAssertEqual(oof.descr, "<f4")
