@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+
+/// The experiment database: one SQLite file per experiment directory, the
+/// single source of truth for tasks, attempts, metrics, predictions and scores.
+///
+/// On disk it is a WAL-mode `DatabasePool` (readers never wait for the writer,
+/// so `foldwise status` works during a run); in memory, for tests, a
+/// `DatabaseQueue`. Every operation is one transaction.
+public final class ExperimentDatabase: Sendable {
+    let writer: any DatabaseWriter
+    /// The file's path, or nil for an in-memory database.
+    public let path: String?
+
+    private init(writer: any DatabaseWriter, path: String?) throws {
+        self.writer = writer
+        self.path = path
+        // Commits must survive power loss: a task is done only once its
+        // predictions are durably stored. GRDB leaves a pool's writer at NORMAL.
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try Migrations.migrator().migrate(writer)
+    }
+
+    /// Opens (creating it and its folder if needed) the database file at `url`.
+    public static func open(at url: URL) throws -> ExperimentDatabase {
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            let pool = try DatabasePool(path: url.path, configuration: configuration())
+            return try ExperimentDatabase(writer: pool, path: url.path)
+        } catch {
+            throw StorageError.cannotOpen(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// A private database that lives as long as the returned object, for tests.
+    public static func inMemory() throws -> ExperimentDatabase {
+        try ExperimentDatabase(writer: DatabaseQueue(configuration: configuration()), path: nil)
+    }
+
+    /// The migration identifiers in the order they are applied.
+    public static var migrationIdentifiers: [String] {
+        Migrations.migrator().migrations
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.label = "foldwise.experiment-database"
+        // Another process (a status command, a restarted coordinator) may hold the lock briefly.
+        configuration.busyMode = .timeout(10)
+        return configuration
+    }
+
+    // MARK: Experiments
+
+    /// Records an experiment and returns its id; registering the same manifest
+    /// hash again returns the existing id, so a re-run resumes its experiment.
+    public func registerExperiment(name: String, manifestJSON: String, hash: String,
+                                   dataFingerprint: String, now: Date = Date()) throws -> Int64 {
+        try writer.write { db in
+            if let existing = try ExperimentRecord.filter(Column("manifestHash") == hash).fetchOne(db),
+               let id = existing.id {
+                guard existing.dataFingerprint == dataFingerprint else {
+                    throw StorageError.experimentDataMismatch(hash: hash, recorded: existing.dataFingerprint,
+                                                              given: dataFingerprint)
+                }
+                return id
+            }
+            var record = ExperimentRecord(id: nil, name: name, manifestJSON: manifestJSON, manifestHash: hash,
+                                          dataFingerprint: dataFingerprint, createdAt: now)
+            try record.insert(db)
+            return record.id ?? db.lastInsertedRowID
+        }
+    }
+
+    public func experiment(hash: String) throws -> ExperimentRecord? {
+        try writer.read { db in
+            try ExperimentRecord.filter(Column("manifestHash") == hash).fetchOne(db)
+        }
+    }
+
+    public func experiments() throws -> [ExperimentRecord] {
+        try writer.read { db in try ExperimentRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    // MARK: Queries
+
+    /// Tasks ordered by id, optionally only one experiment's and only those in `state`.
+    public func tasks(experimentID: Int64? = nil, state: TaskState? = nil) throws -> [TaskRecord] {
+        try writer.read { db in
+            var request = TaskRecord.all()
+            if let experimentID { request = request.filter(Column("experimentID") == experimentID) }
+            if let state { request = request.filter(Column("state") == state) }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func task(id: String) throws -> TaskRecord? {
+        try writer.read { db in try TaskRecord.fetchOne(db, key: id) }
+    }
+
+    /// The number of tasks in every state (zero for states no task is in).
+    public func counts(experimentID: Int64? = nil) throws -> [TaskState: Int] {
+        let rows = try writer.read { db in
+            if let experimentID {
+                return try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM task WHERE experimentID = ? GROUP BY state",
+                                        arguments: [experimentID])
+            }
+            return try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM task GROUP BY state")
+        }
+        var counts = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0, 0) })
+        for row in rows {
+            if let state = TaskState(rawValue: row[0]) { counts[state] = row[1] }
+        }
+        return counts
+    }
+
+    public func attempts(taskID: String) throws -> [AttemptRecord] {
+        try writer.read { db in
+            try AttemptRecord.filter(Column("taskID") == taskID).order(Column("attempt")).fetchAll(db)
+        }
+    }
+
+    public func epochs(taskID: String) throws -> [EpochMetricRecord] {
+        try writer.read { db in
+            try EpochMetricRecord.filter(Column("taskID") == taskID)
+                .order(Column("attempt"), Column("epoch")).fetchAll(db)
+        }
+    }
+
+    /// The task's prediction sets ordered by kind then name, each verified
+    /// against its checksum (a damaged blob throws `checksumMismatch`).
+    public func predictions(taskID: String) throws -> [PredictionSet] {
+        let records = try writer.read { db in
+            try PredictionSetRecord.filter(Column("taskID") == taskID)
+                .order(Column("kind"), Column("name")).fetchAll(db)
+        }
+        return try records.map { try $0.predictionSet() }
+    }
+
+    public func scores(experimentID: Int64) throws -> [ScoreRecord] {
+        try writer.read { db in
+            try ScoreRecord.filter(Column("experimentID") == experimentID)
+                .order(Column("subject"), Column("metric")).fetchAll(db)
+        }
+    }
+
+    /// Stores (or replaces) a score, e.g. the OOF score of an assembled prediction set.
+    public func recordScore(_ score: ScoreRecord) throws {
+        try writer.write { db in try score.insert(db, onConflict: .replace) }
+    }
+
+    /// True when SQLite's `PRAGMA integrity_check` finds nothing wrong.
+    public func integrityCheck() throws -> Bool {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"]
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The experiment database (issue 3).
