@@ -1,0 +1,177 @@
+import XCTest
+import Training
+@testable import Cluster
+
+/// The coordinator driven by hand with a fake clock: no sockets, no sleeps.
+final class CoordinatorLogicTests: XCTestCase {
+    static func tasks(_ count: Int) -> [ClusterTask] {
+        (0..<count).map { ClusterTask(manifestHash: "m1", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 1, fold: $0)) }
+    }
+    let w1 = WorkerIdentity([0x01]), w2 = WorkerIdentity([0x02])
+
+    func hello(_ id: String, version: Int = 1, fingerprint: String = "fp01") -> Message {
+        .hello(Hello(protocolVersion: version, workerID: id, host: "node-\(id)", threads: 1, datasetFingerprint: fingerprint))
+    }
+
+    func result(_ assignment: TaskAssignment, score: Double = 0.5) -> Message {
+        .result(TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score, payloads: [Payload(shape: [1], scalars: [1])]))
+    }
+
+    /// Hello and ready from each peer at `now`; returns the tasks they were given.
+    func join(_ coordinator: inout CoordinatorLogic, _ peers: [(WorkerIdentity, String)], now: Double = 0) -> [TaskAssignment] {
+        var given: [TaskAssignment] = []
+        for (peer, id) in peers {
+            let welcome = coordinator.handle(.received(peer, hello(id)), now: now)
+            XCTAssertTrue(welcome.contains(.send(peer, .welcome(Welcome(workerID: id, heartbeatInterval: 1)))))
+            given += assignments(coordinator.handle(.received(peer, .ready), now: now)).map(\.1)
+        }
+        return given
+    }
+
+    func assignments(_ actions: [CoordinatorAction]) -> [(WorkerIdentity, TaskAssignment)] {
+        actions.compactMap { if case .send(let peer, .task(let assignment)) = $0 { (peer, assignment) } else { nil } }
+    }
+
+    func logs(_ actions: [CoordinatorAction]) -> [String] {
+        actions.compactMap { if case .log(let text) = $0 { text } else { nil } }
+    }
+
+    func testHappyPathTwoWorkersFiveTasksEachDoneOnce() {
+        let tasks = Self.tasks(5)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 3, datasetFingerprint: "fp01")
+        var leases = Dictionary(uniqueKeysWithValues: zip([w1, w2], join(&coordinator, [(w1, "a"), (w2, "b")])))
+        XCTAssertEqual(leases[w1]?.task, tasks[0])
+        XCTAssertEqual(leases[w2]?.task, tasks[1])
+        var done: [String] = [], shutdowns: [WorkerIdentity] = [], now = 0.0
+        while shutdowns.count < 2 {
+            now += 0.5
+            guard now < 10 else { return XCTFail("the run should end") }
+            for peer in [w1, w2] {
+                guard let lease = leases.removeValue(forKey: peer) else { continue }
+                let actions = coordinator.handle(.received(peer, result(lease)), now: now)
+                done += actions.compactMap { if case .taskDone(let id, _) = $0 { id } else { nil } }
+                for (to, next) in assignments(actions) { leases[to] = next }
+                shutdowns += actions.compactMap { if case .send(let to, .shutdown) = $0 { to } else { nil } }
+            }
+        }
+        XCTAssertEqual(done.sorted(), tasks.map(\.id).sorted())
+        XCTAssertEqual(Set(shutdowns), [w1, w2])
+        XCTAssertTrue(coordinator.isFinished)
+        XCTAssertEqual(coordinator.summary, CoordinatorLogic.Summary(queued: 0, running: 0, done: 5, abandoned: 0, workers: 0))
+    }
+
+    func testSilentWorkerLosesItsLeaseAndItsLateResultIsStale() {
+        let tasks = Self.tasks(2)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 3, datasetFingerprint: "fp01")
+        let first = join(&coordinator, [(w1, "a"), (w2, "b")])
+        XCTAssertTrue(assignments(coordinator.handle(.received(w2, result(first[1])), now: 1)).isEmpty, "nothing left to lease yet")
+        for now in [1.0, 2.0, 2.9] {
+            _ = coordinator.handle(.received(w2, .heartbeat), now: now)
+            let actions = coordinator.handle(.tick, now: now)
+            XCTAssertFalse(actions.contains { if case .taskFailed = $0 { true } else { false } }, "w1 is silent for only \(now) s")
+        }
+        let expiry = coordinator.handle(.tick, now: 3)
+        XCTAssertTrue(expiry.contains(.taskFailed(taskID: tasks[0].id, attempt: 1, message: "worker a on node-a silent for 3.0 s; its lease is lost")))
+        XCTAssertTrue(assignments(expiry).isEmpty, "the retry waits for its backoff")
+        _ = coordinator.handle(.received(w2, .heartbeat), now: 3.5)
+        let retry = assignments(coordinator.handle(.tick, now: 4))
+        XCTAssertEqual(retry.map(\.0), [w2])
+        XCTAssertEqual(retry.first?.1, TaskAssignment(task: tasks[0], attempt: 2))
+
+        let late = coordinator.handle(.received(w1, result(first[0])), now: 4.5)
+        XCTAssertFalse(late.contains { if case .taskDone = $0 { true } else { false } })
+        XCTAssertTrue(logs(late).contains { $0.contains("stale result") && $0.contains("attempt 1") }, "\(late)")
+
+        let current = coordinator.handle(.received(w2, result(retry[0].1, score: 0.75)), now: 5)
+        XCTAssertTrue(current.contains { if case .taskDone(tasks[0].id, let result) = $0 { result.attempt == 2 && result.score == 0.75 } else { false } })
+        let duplicate = coordinator.handle(.received(w2, result(retry[0].1)), now: 5.5)
+        XCTAssertFalse(duplicate.contains { if case .taskDone = $0 { true } else { false } })
+        XCTAssertTrue(logs(duplicate).contains { $0.contains("duplicate result") }, "\(duplicate)")
+    }
+
+    func testFailureRetriesAfterDoublingBackoffThenAbandons() {
+        let task = Self.tasks(1)[0]
+        var coordinator = CoordinatorLogic(tasks: [task], maxAttempts: 3, datasetFingerprint: "fp01")
+        var lease = join(&coordinator, [(w1, "a")])[0]
+        var retryTimes: [Double] = []
+        var now = 0.0, finalActions: [CoordinatorAction] = []
+        for attempt in 1...3 {
+            XCTAssertEqual(lease.attempt, attempt)
+            now += 0.5
+            let failed = coordinator.handle(.received(w1, .failure(TaskFailure(taskID: task.id, attempt: attempt, message: "diverged"))), now: now)
+            XCTAssertTrue(failed.contains(.taskFailed(taskID: task.id, attempt: attempt, message: "diverged")))
+            if attempt == 3 { finalActions = failed; break }
+            let failedAt = now
+            while true {
+                now += 0.25
+                guard now < 20 else { return XCTFail("attempt \(attempt) was never retried") }
+                let actions = coordinator.handle(.received(w1, .heartbeat), now: now) + coordinator.handle(.tick, now: now)
+                if let next = assignments(actions).first { lease = next.1; break }
+            }
+            retryTimes.append(now - failedAt)
+        }
+        XCTAssertEqual(retryTimes, [1, 2])
+        XCTAssertTrue(finalActions.contains(.taskAbandoned(taskID: task.id)))
+        XCTAssertTrue(finalActions.contains(.send(w1, .shutdown(Shutdown(reason: "all tasks are finished")))))
+        XCTAssertEqual(coordinator.summary.abandoned, 1)
+        XCTAssertEqual((1...8).map { coordinator.retryDelay(afterAttempts: $0) }, [1, 2, 4, 8, 16, 32, 60, 60])
+    }
+
+    func testWrongProtocolVersionIsRejectedNamingBothVersions() {
+        var coordinator = CoordinatorLogic(tasks: Self.tasks(1), maxAttempts: 1, datasetFingerprint: "fp01")
+        let actions = coordinator.handle(.received(w1, hello("a", version: 2)), now: 0)
+        guard case .send(w1, .reject(let reject))? = actions.first(where: { if case .send = $0 { true } else { false } }) else {
+            return XCTFail("\(actions)")
+        }
+        XCTAssertTrue(reject.reason.contains("version 2") && reject.reason.contains("version 1"), reject.reason)
+        XCTAssertTrue(logs(actions).contains { $0.contains(reject.reason) })
+        XCTAssertTrue(assignments(coordinator.handle(.received(w1, .ready), now: 0)).isEmpty, "a rejected worker gets no task")
+        let undecodable = coordinator.handle(.undecodable(w2, .unknownVersion(received: 7, supported: 1)), now: 0)
+        guard case .send(w2, .reject(let other))? = undecodable.last else { return XCTFail("\(undecodable)") }
+        XCTAssertTrue(other.reason.contains("version 7") && other.reason.contains("version 1"), other.reason)
+    }
+
+    func testWrongDatasetFingerprintIsRejectedNamingBothFingerprints() {
+        var coordinator = CoordinatorLogic(tasks: Self.tasks(1), maxAttempts: 1, datasetFingerprint: "fp01")
+        let actions = coordinator.handle(.received(w1, hello("a", fingerprint: "fp99")), now: 0)
+        guard case .send(w1, .reject(let reject))? = actions.last else { return XCTFail("\(actions)") }
+        XCTAssertTrue(reject.reason.contains("fp99") && reject.reason.contains("fp01") && reject.reason.contains("worker a"), reject.reason)
+        XCTAssertTrue(logs(actions).contains { $0.contains(reject.reason) })
+        XCTAssertEqual(coordinator.summary.workers, 0)
+    }
+
+    func testRestoredDoneTasksAreNeverAssigned() {
+        let tasks = Self.tasks(3)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 2, datasetFingerprint: "fp01",
+                                           restoring: .init(doneTaskIDs: [tasks[0].id, tasks[2].id], attemptsStarted: [tasks[1].id: 4]))
+        XCTAssertEqual(coordinator.summary.done, 2)
+        let given = join(&coordinator, [(w1, "a"), (w2, "b")])
+        XCTAssertEqual(given, [TaskAssignment(task: tasks[1], attempt: 5)], "only the unfinished task, numbered after the stored attempts")
+        let finish = coordinator.handle(.received(w1, result(given[0])), now: 1)
+        XCTAssertTrue(finish.contains { if case .taskDone(tasks[1].id, _) = $0 { true } else { false } })
+        XCTAssertTrue(assignments(finish).isEmpty)
+        XCTAssertTrue(finish.contains(.send(w1, .shutdown(Shutdown(reason: "all tasks are finished")))))
+        XCTAssertTrue(finish.contains(.send(w2, .shutdown(Shutdown(reason: "all tasks are finished")))))
+    }
+
+    func testProgressOfTheLeaseIsReportedAndOfAnotherAttemptCancelled() {
+        let task = Self.tasks(1)[0]
+        var coordinator = CoordinatorLogic(tasks: [task], maxAttempts: 2, datasetFingerprint: "fp01")
+        let lease = join(&coordinator, [(w1, "a")])[0]
+        let progress = TaskProgress(taskID: task.id, attempt: lease.attempt, epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.8)
+        XCTAssertEqual(coordinator.handle(.received(w1, .progress(progress)), now: 0.5), [.taskProgress(progress)])
+        var old = progress
+        old.attempt = 7
+        let actions = coordinator.handle(.received(w1, .progress(old)), now: 0.6)
+        XCTAssertTrue(actions.contains(.send(w1, .cancel(TaskCancel(taskID: task.id, attempt: 7)))))
+    }
+
+    func testCoordinatorHeartbeatsEachWorkerEveryInterval() {
+        var coordinator = CoordinatorLogic(tasks: Self.tasks(1), maxAttempts: 1, datasetFingerprint: "fp01")
+        _ = coordinator.handle(.received(w1, hello("a")), now: 0)
+        XCTAssertEqual(coordinator.handle(.tick, now: 0.5), [])
+        XCTAssertEqual(coordinator.handle(.tick, now: 1.0), [.send(w1, .heartbeat)])
+        XCTAssertEqual(coordinator.handle(.tick, now: 1.5), [])
+        XCTAssertTrue(logs(coordinator.handle(.received(w2, .heartbeat), now: 1.6)).first?.contains("not said hello") ?? false)
+    }
+}

@@ -1,0 +1,158 @@
+import XCTest
+import Training
+@testable import Cluster
+
+/// The worker driven by hand with a fake clock, and a whole run of one
+/// coordinator and two workers exchanging encoded frames.
+final class WorkerLogicTests: XCTestCase {
+    let task = ClusterTask(manifestHash: "m1", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 1, fold: 0))
+
+    func makeWorker(_ id: String = "a") -> WorkerLogic {
+        WorkerLogic(workerID: id, host: "node-\(id)", threads: 2, datasetFingerprint: "fp01")
+    }
+
+    /// A worker that is welcomed at time 0 and then given `task` (attempt 3).
+    func workingWorker() -> WorkerLogic {
+        var worker = makeWorker()
+        _ = worker.handle(.connected, now: 0)
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0)
+        _ = worker.handle(.received(.task(TaskAssignment(task: task, attempt: 3))), now: 0)
+        return worker
+    }
+
+    func testHandshakeTaskProgressAndResult() {
+        var worker = makeWorker()
+        XCTAssertEqual(worker.handle(.connected, now: 0),
+                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01")))])
+        XCTAssertEqual(worker.state, .helloSent)
+        let welcome = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0.1)
+        XCTAssertEqual(welcome.last, .send(.ready))
+        let assignment = TaskAssignment(task: task, attempt: 3)
+        XCTAssertEqual(worker.handle(.received(.task(assignment)), now: 0.2), [.startTask(assignment)])
+        XCTAssertEqual(worker.state, .working(assignment))
+        XCTAssertEqual(worker.handle(.taskProgress(epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.9), now: 0.3),
+                       [.send(.progress(TaskProgress(taskID: task.id, attempt: 3, epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.9)))])
+        let payload = Payload(shape: [2], scalars: [0.25, 0.75])
+        XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, payloads: [payload]), now: 0.4),
+                       [.send(.result(TaskResult(taskID: task.id, attempt: 3, score: 0.9, payloads: [payload])))])
+        XCTAssertEqual(worker.state, .ready)
+    }
+
+    func testHeartbeatsEveryIntervalWhileWorking() {
+        var worker = workingWorker()
+        var beats: [Double] = []
+        for step in 1...8 {
+            let now = Double(step) * 0.5
+            _ = worker.handle(.received(.heartbeat), now: now)
+            if worker.handle(.tick, now: now) == [.send(.heartbeat)] { beats.append(now) }
+        }
+        XCTAssertEqual(beats, [1, 2, 3, 4])
+    }
+
+    func testFailureIsReportedWithTheAttempt() {
+        var worker = workingWorker()
+        XCTAssertEqual(worker.handle(.taskFailed("loss is NaN"), now: 0.5),
+                       [.send(.failure(TaskFailure(taskID: task.id, attempt: 3, message: "loss is NaN")))])
+        XCTAssertEqual(worker.state, .ready)
+    }
+
+    func testReconnectBackoffDoublesToEightSecondsAndResetsOnWelcome() {
+        var worker = makeWorker()
+        var delays: [Double] = [], now = 0.0
+        _ = worker.handle(.connected, now: now)
+        while delays.count < 6 {
+            now += 0.5
+            for case .reconnect(let delay) in worker.handle(.tick, now: now) {
+                delays.append(delay)
+                now += delay
+                XCTAssertEqual(worker.handle(.connected, now: now).count, 1, "hello again")
+            }
+        }
+        XCTAssertEqual(delays, [0.5, 1, 2, 4, 8, 8])
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: now)
+        XCTAssertTrue(worker.handle(.tick, now: now + 3).contains(.reconnect(after: 0.5)))
+    }
+
+    func testSilentCoordinatorWhileWorkingCancelsTheTask() {
+        var worker = workingWorker()
+        XCTAssertEqual(worker.handle(.tick, now: 2.9), [.send(.heartbeat)])
+        let actions = worker.handle(.tick, now: 3)
+        XCTAssertEqual(actions.first, .cancelTask)
+        XCTAssertEqual(actions.last, .reconnect(after: 0.5))
+        XCTAssertEqual(worker.state, .connecting)
+        XCTAssertEqual(worker.handle(.taskFinished(score: 1, payloads: []), now: 3.1), [.log("dropped the result of a cancelled task")])
+    }
+
+    func testRejectAndShutdownExitWithTheReason() {
+        var worker = makeWorker()
+        _ = worker.handle(.connected, now: 0)
+        let reason = "protocol version mismatch: worker a on node-a speaks version 2, the coordinator speaks version 1"
+        let actions = worker.handle(.received(.reject(Reject(reason: reason))), now: 0.1)
+        XCTAssertEqual(actions, [.exit(reason: "the coordinator rejected this worker: \(reason)")])
+        XCTAssertEqual(worker.handle(.tick, now: 10), [], "an exited worker does nothing")
+
+        var busy = workingWorker()
+        XCTAssertEqual(busy.handle(.received(.shutdown(Shutdown(reason: "all tasks are finished"))), now: 1),
+                       [.cancelTask, .exit(reason: "the coordinator shut this worker down: all tasks are finished")])
+    }
+
+    func testCancelOnlyOfTheCurrentAttempt() {
+        var worker = workingWorker()
+        XCTAssertEqual(worker.handle(.received(.cancel(TaskCancel(taskID: task.id, attempt: 2))), now: 0.5).count, 1, "a log only")
+        XCTAssertEqual(worker.handle(.received(.cancel(TaskCancel(taskID: task.id, attempt: 3))), now: 0.6), [.cancelTask, .send(.ready)])
+        XCTAssertEqual(worker.state, .ready)
+    }
+
+    /// One coordinator, two workers, frames through encode/decode, training that
+    /// takes 1.5 s per task; worker b dies (goes silent) as soon as it starts a task.
+    func testWholeRunWithAWorkerThatDies() throws {
+        let tasks = (0..<5).map { ClusterTask(manifestHash: "m1", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 1, fold: $0)) }
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 3, datasetFingerprint: "fp01")
+        var workers = [makeWorker("a"), makeWorker("b")]
+        let peers = [WorkerIdentity([0xa]), WorkerIdentity([0xb])]
+        var training: [Int: Double] = [:], exits: [Int: String] = [:], done: [String] = [], bIsDead = false
+        var toCoordinator: [(Int, [[UInt8]])] = [], toWorker: [(Int, [[UInt8]])] = []
+        var now = 0.0
+        func run(_ index: Int, _ actions: [WorkerAction]) {
+            for action in actions {
+                switch action {
+                case .send(let message): toCoordinator.append((index, message.encode()))
+                case .startTask: training[index] = now + 1.5; bIsDead = bIsDead || index == 1
+                case .cancelTask: training[index] = nil
+                case .exit(let reason): exits[index] = reason
+                default: break
+                }
+            }
+        }
+        func coordinate(_ actions: [CoordinatorAction]) {
+            for action in actions {
+                if case .send(let peer, let message) = action { toWorker.append((peers.firstIndex(of: peer)!, message.encode())) }
+                if case .taskDone(let id, _) = action { done.append(id) }
+            }
+        }
+        func alive(_ index: Int) -> Bool { index == 0 || !bIsDead }
+        for index in workers.indices { run(index, workers[index].handle(.connected, now: now)) }
+        while exits[0] == nil && now < 60 {
+            while !toCoordinator.isEmpty || !toWorker.isEmpty {
+                let (up, down) = (toCoordinator, toWorker)
+                (toCoordinator, toWorker) = ([], [])
+                for (index, frames) in up {
+                    coordinate(coordinator.handle(.received(peers[index], try Message.decode(frames)), now: now))
+                }
+                for (index, frames) in down where alive(index) {
+                    run(index, workers[index].handle(.received(try Message.decode(frames)), now: now))
+                }
+            }
+            now += 0.25
+            for (index, finish) in training where finish <= now && alive(index) {
+                run(index, workers[index].handle(.taskFinished(score: 1, payloads: [Payload(shape: [1], scalars: [1])]), now: now))
+            }
+            for index in workers.indices where alive(index) { run(index, workers[index].handle(.tick, now: now)) }
+            coordinate(coordinator.handle(.tick, now: now))
+        }
+        XCTAssertTrue(bIsDead, "worker b took a task")
+        XCTAssertEqual(done.sorted(), tasks.map(\.id).sorted(), "every task done exactly once")
+        XCTAssertEqual(exits[0], "the coordinator shut this worker down: all tasks are finished")
+        XCTAssertEqual(coordinator.summary.done, 5)
+    }
+}
