@@ -35,8 +35,9 @@ struct Foldwise: ParsableCommand {
         }
     }
 
+    /// The same prefix as ArgumentParser's own errors.
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
         Foundation.exit(2)
     }
 }
