@@ -8,7 +8,7 @@ import Foundation
 /// `stop()` (or deinit) ends that thread and closes the socket.
 public final class ZAPHandler: @unchecked Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
-    private let state = StopState()
+    private let state = SharedState()
     private let allowedKeys: Set<String>
 
     /// `allowedClientKeys` are the workers' Z85 public keys.
@@ -27,13 +27,16 @@ public final class ZAPHandler: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// The connections refused since the last call, oldest first, for the coordinator's log.
+    public func takeRejections() -> [ZAPRejection] { state.takeRejections() }
+
     /// Ends the responder thread and waits for it (at most one poll interval).
     public func stop() {
         guard state.requestStop() else { return }
         state.finished.wait()
     }
 
-    private static func serve(socket: ZMQSocket, allowed: Set<String>, state: StopState) {
+    private static func serve(socket: ZMQSocket, allowed: Set<String>, state: SharedState) {
         defer {
             socket.close()
             state.finished.signal()
@@ -42,7 +45,9 @@ public final class ZAPHandler: @unchecked Sendable {
             do {
                 // A short poll keeps stop() prompt without a second control socket.
                 guard let request = try socket.receive(timeout: 0.02) else { continue }
-                try socket.send(frames: reply(to: request, allowed: allowed))
+                let answer = reply(to: request, allowed: allowed)
+                if answer[2] != Array("200".utf8) { state.record(rejectionOf: request) }
+                try socket.send(frames: answer)
             } catch {
                 return
             }
@@ -68,11 +73,39 @@ public final class ZAPHandler: @unchecked Sendable {
     }
 }
 
-/// The stop request and the thread's end, shared between `ZAPHandler` and its thread.
-private final class StopState: @unchecked Sendable {
+/// A client the ZAP handler turned away: its address and, for CURVE, its public key.
+public struct ZAPRejection: Sendable, Hashable, CustomStringConvertible {
+    public let address: String
+    public let clientKey: String?
+    public var description: String {
+        "refused a worker from \(address) with \(clientKey.map { "CURVE key \($0)" } ?? "no CURVE key"): it is not on the allow-list; add its public key to admit it"
+    }
+}
+
+/// The stop request, the thread's end and the rejections, shared between `ZAPHandler` and its thread.
+private final class SharedState: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
+    private var rejections: [ZAPRejection] = []
     let finished = DispatchSemaphore(value: 0)
+    // Bounded so a flood of refused connections cannot grow memory without limit.
+    private let rejectionLimit = 1000
+
+    func record(rejectionOf request: [[UInt8]]) {
+        let address = request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "an unknown address"
+        let key = request.count > 6 && request[6].count == 32 ? ZAPHandler.z85(request[6]) : nil
+        lock.withLock {
+            if rejections.count == rejectionLimit { rejections.removeFirst() }
+            rejections.append(ZAPRejection(address: address, clientKey: key))
+        }
+    }
+
+    func takeRejections() -> [ZAPRejection] {
+        lock.withLock {
+            defer { rejections = [] }
+            return rejections
+        }
+    }
 
     var stopRequested: Bool { lock.withLock { stopped } }
 

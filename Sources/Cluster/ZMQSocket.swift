@@ -13,10 +13,12 @@ public final class ZMQSocket: @unchecked Sendable {
         public static let dealer = Kind(raw: ZMQ_DEALER)
         /// For the ZAP responder only.
         static let reply = Kind(raw: ZMQ_REP)
+        /// For reading monitor events only.
+        static let pair = Kind(raw: ZMQ_PAIR)
     }
 
     public let kind: Kind
-    private let context: ZMQContext
+    let context: ZMQContext
     private var handle: UnsafeMutableRawPointer?
     private var endpoint: String?
 
@@ -166,6 +168,11 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 
     // MARK: helpers
+
+    func startMonitor(endpoint: String, events: Int32) throws(ZMQError) {
+        let socket = try live("monitor", endpoint)
+        guard zmq_socket_monitor(socket, endpoint, events) == 0 else { throw ZMQError.last("monitor", endpoint: endpoint) }
+    }
 
     private func live(_ operation: String, _ endpoint: String?) throws(ZMQError) -> UnsafeMutableRawPointer {
         guard let handle else { throw ZMQError(operation: operation, endpoint: endpoint, code: ENOTSOCK) }

@@ -145,6 +145,15 @@ final class ZMQTests: XCTestCase {
         XCTAssertEqual(try Message.decode(Array(received.dropFirst())), hello)
         try router.send(frames: [received[0]] + welcome.encode())
         XCTAssertEqual(try Message.decode(XCTUnwrap(dealer.receive(timeout: 5))), welcome)
+        XCTAssertTrue(zap.takeRejections().isEmpty)
+    }
+
+    func testMonitorEventParsing() {
+        let auth: UInt16 = 0x4000  // ZMQ_EVENT_HANDSHAKE_FAILED_AUTH in zmq.h
+        let frames: [[UInt8]] = [[UInt8(auth & 0xff), UInt8(auth >> 8), 0x90, 0x01, 0, 0], Array("tcp://h:1".utf8)]
+        XCTAssertEqual(ZMQMonitor.failure(from: frames), ZMQHandshakeFailure(refusedByPeer: true, code: 400, endpoint: "tcp://h:1"))
+        XCTAssertNil(ZMQMonitor.failure(from: [[1, 0, 0, 0, 0, 0], []]), "a connect event is not a failure")
+        XCTAssertNil(ZMQMonitor.failure(from: [[1, 2, 3]]))
     }
 
     func testCurveUnknownWorkerNeverReachesTheCoordinator() throws {
@@ -152,8 +161,18 @@ final class ZMQTests: XCTestCase {
         let allowedWorker = ZMQSocket.generateCurveKeyPair(), stranger = ZMQSocket.generateCurveKeyPair()
         let (zap, router, dealer) = try curvePair(context, worker: stranger, allowed: [allowedWorker.public])
         defer { zap.stop() }
+        let monitor = try dealer.monitorHandshakeFailures()
         try dealer.send(frames: hello.encode())
         XCTAssertNil(try router.receive(timeout: 0.5), "a key off the allow-list must not deliver a message")
+        let failure = try XCTUnwrap(monitor.nextFailure(timeout: 2), "the worker learns that it was refused")
+        XCTAssertTrue(failure.refusedByPeer, failure.description)
+        XCTAssertEqual(failure.code, 400)
+        XCTAssertTrue(failure.description.contains("allow-list"), failure.description)
+        let rejections = zap.takeRejections()
+        XCTAssertFalse(rejections.isEmpty)
+        XCTAssertEqual(rejections.first?.clientKey, stranger.public)
+        XCTAssertEqual(rejections.first?.address, "127.0.0.1")
+        XCTAssertTrue(zap.takeRejections().isEmpty, "taking empties the list")
     }
 
     func testZAPReplyAdmitsOnlyListedCurveKeys() {
