@@ -1,0 +1,173 @@
+import Foundation
+import Manifests
+import Training
+
+/// Events that a training thread hands to the worker's poll loop, tagged with
+/// the generation of the task that produced them: when a task is cancelled the
+/// generation moves on and a late result of the old run is dropped.
+final class TrainingInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [WorkerEvent] = []
+    private var generation = 0
+
+    /// Starts a new generation and returns it; events of older ones are dropped from now on.
+    func nextGeneration() -> Int {
+        lock.withLock {
+            generation += 1
+            events.removeAll()
+            return generation
+        }
+    }
+
+    func post(_ event: WorkerEvent, generation sender: Int) {
+        lock.withLock { if sender == generation { events.append(event) } }
+    }
+
+    func drain() -> [WorkerEvent] {
+        lock.withLock {
+            defer { events.removeAll() }
+            return events
+        }
+    }
+}
+
+/// A worker: a DEALER connected to the coordinator that drives `WorkerLogic`
+/// and trains assigned tasks with `FoldRunner` on a background thread, so the
+/// poll loop keeps heartbeating while a fold trains.
+///
+/// A result carries three payloads: the OOF probabilities [rows, K], the test
+/// probabilities [test rows, K] and the validation row indices as Float32
+/// (exact below 2^24 rows). Compute threads are the caller's setting
+/// (`ComputeThreads.set`); `threads` is only announced in the hello.
+public final class WorkerShell {
+    public let endpoint: String
+    public let manifest: Manifest
+    public let data: ExperimentData
+    /// How long one poll waits for a message before the logic gets a tick.
+    public var pollInterval = 0.1
+    public private(set) var logic: WorkerLogic
+    private let context: ZMQContext
+    private let inbox = TrainingInbox()
+    private let log: @Sendable (String) -> Void
+    private var socket: ZMQSocket?
+    private var reconnectAt: Double?
+
+    public init(context: ZMQContext, endpoint: String, manifest: Manifest, data: ExperimentData, workerID: String,
+                host: String = ProcessInfo.processInfo.hostName, threads: Int,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        (self.context, self.endpoint, self.manifest, self.data, self.log) = (context, endpoint, manifest, data, log)
+        logic = WorkerLogic(workerID: workerID, host: host, threads: threads, datasetFingerprint: data.fingerprint)
+    }
+
+    /// Runs until the coordinator shuts this worker down or rejects it (returns
+    /// the reason) or until `deadline` passes (returns nil).
+    public func run(until deadline: Date = .distantFuture) throws -> String? {
+        defer { close() }
+        try connect()
+        var actions = logic.handle(.connected, now: Self.now())
+        while true {
+            try perform(actions)
+            if case .exited(let reason) = logic.state { return reason }
+            if Date() >= deadline {
+                _ = inbox.nextGeneration()
+                return nil
+            }
+            actions = try nextEvents()
+        }
+    }
+
+    // Waits up to one poll interval for a message, then hands the logic what
+    // arrived, what the training thread posted and a tick.
+    private func nextEvents() throws -> [WorkerAction] {
+        var actions: [WorkerAction] = []
+        if let socket {
+            if let frames = try socket.receive(timeout: pollInterval) {
+                do {
+                    actions += logic.handle(.received(try Message.decode(frames)), now: Self.now())
+                } catch {
+                    log("dropped a malformed message from the coordinator: \(error)")
+                }
+            }
+        } else {
+            Thread.sleep(forTimeInterval: pollInterval)
+            if let reconnectAt, Self.now() >= reconnectAt {
+                self.reconnectAt = nil
+                try connect()
+                actions += logic.handle(.connected, now: Self.now())
+            }
+        }
+        for event in inbox.drain() { actions += logic.handle(event, now: Self.now()) }
+        actions += logic.handle(.tick, now: Self.now())
+        return actions
+    }
+
+    private func perform(_ actions: [WorkerAction]) throws {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                do {
+                    try socket?.send(frames: message.encode())
+                } catch {
+                    // A lost message is the protocol's business: heartbeats and liveness recover it.
+                    log("could not send \(message.command) to \(endpoint): \(error)")
+                }
+            case .startTask(let assignment):
+                startTraining(assignment)
+            case .cancelTask:
+                _ = inbox.nextGeneration()
+            case .reconnect(let delay):
+                close()
+                reconnectAt = Self.now() + delay
+            case .exit(let reason):
+                log(reason)
+            case .log(let line):
+                log(line)
+            }
+        }
+    }
+
+    private func startTraining(_ assignment: TaskAssignment) {
+        let generation = inbox.nextGeneration()
+        let fold = assignment.task.fold
+        guard assignment.task.manifestHash == manifest.hash else {
+            return inbox.post(.taskFailed("task \(assignment.taskID) belongs to manifest \(assignment.task.manifestHash), this worker loaded manifest \(manifest.hash); start the worker with the coordinator's manifest"), generation: generation)
+        }
+        guard let spec = manifest.model(named: fold.model) else {
+            return inbox.post(.taskFailed("task \(assignment.taskID) names model \(fold.model), which this worker's manifest does not define"), generation: generation)
+        }
+        let (manifest, data, inbox, epochs) = (manifest, data, inbox, spec.epochs)
+        let thread = Thread {
+            let result = FoldRunner(manifest: manifest, data: data).run(fold) { progress in
+                guard case .epoch(let record) = progress else { return }
+                inbox.post(.taskProgress(epoch: record.epoch, epochs: epochs, trainLoss: record.trainLoss,
+                                         validationScore: record.validationScore), generation: generation)
+            }
+            inbox.post(.taskFinished(score: result.score, payloads: Self.payloads(of: result)), generation: generation)
+        }
+        // Training recurses through the layers; give it a main-thread-sized stack.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// OOF, test and validation rows, in the order the coordinator stores them.
+    public static func payloads(of result: FoldResult) -> [Payload] {
+        [Payload(shape: result.oof.shape, scalars: result.oof.scalars),
+         Payload(shape: result.test.shape, scalars: result.test.scalars),
+         Payload(shape: [result.validationRows.count], scalars: result.validationRows.map(Float.init))]
+    }
+
+    private func connect() throws {
+        let socket = try ZMQSocket(context: context, kind: .dealer)
+        // A send must never block the loop that keeps heartbeats flowing.
+        try socket.setSendTimeout(seconds: 1)
+        try socket.connect(endpoint)
+        self.socket = socket
+    }
+
+    private func close() {
+        socket?.close()
+        socket = nil
+    }
+
+    static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+}

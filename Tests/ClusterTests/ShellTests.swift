@@ -1,0 +1,91 @@
+import Cluster
+import Foundation
+import Manifests
+import Storage
+import TestSupport
+import Training
+import XCTest
+
+/// Coordinator and worker shells over real loopback sockets, on threads of
+/// this process, with the tiny two-fold digits manifest.
+final class ShellTests: XCTestCase {
+    /// The exit reasons of worker threads, filled in as they return.
+    final class Outcomes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var reasons: [String?] = []
+        let finished = DispatchSemaphore(value: 0)
+        func add(_ reason: String?) { lock.withLock { reasons.append(reason) }; finished.signal() }
+        var all: [String?] { lock.withLock { reasons } }
+    }
+
+    func testTwoWorkersTrainEveryTaskOnceAndARestartTrainsNothing() throws {
+        let dataset = try TemporaryDataset.digits()
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let databaseURL = dataset.url("experiment/experiment.sqlite")
+        let context = try ZMQContext()
+
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: data.fingerprint,
+                                               database: try ExperimentDatabase.open(at: databaseURL))
+        let port = try XCTUnwrap(coordinator.port)
+        let outcomes = Outcomes()
+        for index in 0..<2 {
+            Thread {
+                let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
+                                         data: data, workerID: "worker-\(index)", host: "loopback", threads: 1)
+                outcomes.add(try? worker.run(until: Date().addingTimeInterval(60)))
+            }.start()
+        }
+        XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(60)), "the run did not finish within 60 s")
+        coordinator.close()
+        for _ in 0..<2 { XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success) }
+        XCTAssertEqual(outcomes.all.count, 2)
+        for reason in outcomes.all {
+            XCTAssertEqual(reason, "the coordinator shut this worker down: all tasks are finished")
+        }
+
+        let database = coordinator.database
+        let tasks = try database.tasks(experimentID: coordinator.experimentID)
+        XCTAssertEqual(tasks.map(\.fold).sorted(), [0, 1])
+        let runner = FoldRunner(manifest: manifest, data: data)
+        for task in tasks {
+            XCTAssertEqual(task.state, .done)
+            XCTAssertEqual(task.attempts, 1)
+            XCTAssertEqual(try database.attempts(taskID: task.id).map(\.outcome), [.succeeded])
+            XCTAssertEqual(try database.epochs(taskID: task.id).map(\.epoch), [1])
+            let direct = runner.run(FoldTask(model: task.model, seed: task.seed, fold: task.fold))
+            let stored = try database.predictions(taskID: task.id)
+            let oof = try XCTUnwrap(stored.first { $0.kind == .oof })
+            let test = try XCTUnwrap(stored.first { $0.kind == .test })
+            XCTAssertEqual(oof.shape, [direct.validationRows.count, 10])
+            XCTAssertEqual(oof.values.map(\.bitPattern), direct.oof.scalars.map(\.bitPattern))
+            XCTAssertEqual(test.shape, [20, 10])
+            XCTAssertEqual(test.values.map(\.bitPattern), direct.test.scalars.map(\.bitPattern))
+        }
+
+        let restarted = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                             dataFingerprint: data.fingerprint,
+                                             database: try ExperimentDatabase.open(at: databaseURL))
+        defer { restarted.close(linger: 0) }
+        XCTAssertTrue(restarted.logic.isFinished)
+        XCTAssertEqual(restarted.logic.summary.done, 2)
+        XCTAssertTrue(try restarted.run(until: Date().addingTimeInterval(5)))
+        for task in try restarted.database.tasks(experimentID: restarted.experimentID) {
+            XCTAssertEqual(try restarted.database.attempts(taskID: task.id).count, 1, "task \(task.id) was trained again")
+        }
+        XCTAssertTrue(try restarted.database.integrityCheck())
+    }
+
+    func testTasksAreEveryModelSeedAndFoldWithDistinctIDs() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let yaml = dataset.manifestYAML().replacingOccurrences(of: "seeds: [0]", with: "seeds: [0, 7]")
+        let manifest = try Manifest.load(try dataset.writeManifest(yaml))
+        let tasks = CoordinatorShell.tasks(for: manifest)
+        XCTAssertEqual(tasks.map { [$0.fold.seed, $0.fold.fold] }, [[0, 0], [0, 1], [7, 0], [7, 1]])
+        XCTAssertTrue(tasks.allSatisfy { $0.stage == "base" && $0.round == 0 && $0.manifestHash == manifest.hash })
+        XCTAssertEqual(Set(tasks.map(\.id)).count, 4)
+    }
+}
