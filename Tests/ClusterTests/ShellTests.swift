@@ -9,7 +9,7 @@ import XCTest
 /// Coordinator and worker shells over real loopback sockets, on threads of
 /// this process, with the tiny two-fold digits manifest.
 final class ShellTests: XCTestCase {
-    /// The exit reasons of worker threads, filled in as they return.
+    /// Strings handed over from other threads (worker exit reasons, log lines); each one signals `finished`.
     final class Outcomes: @unchecked Sendable {
         private let lock = NSLock()
         private var reasons: [String?] = []
@@ -76,6 +76,78 @@ final class ShellTests: XCTestCase {
             XCTAssertEqual(try restarted.database.attempts(taskID: task.id).count, 1, "task \(task.id) was trained again")
         }
         XCTAssertTrue(try restarted.database.integrityCheck())
+    }
+
+    func testAWorkerWithOtherDataIsRejectedAndBothSidesSayWhy() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let context = try ZMQContext()
+        let coordinatorLog = Outcomes()
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: "00000000deadbeef", database: try ExperimentDatabase.inMemory(),
+                                               log: { coordinatorLog.add($0) })
+        defer { coordinator.close(linger: 0) }
+        let port = try XCTUnwrap(coordinator.port)
+        let outcomes = Outcomes()
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
+                                     data: data, workerID: "stranger", host: "loopback", threads: 1)
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(10)))
+        }.start()
+        XCTAssertFalse(try coordinator.run(until: Date().addingTimeInterval(1.5)))
+        XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success)
+        let reason = try XCTUnwrap(outcomes.all.first ?? nil)
+        XCTAssertTrue(reason.hasPrefix("the coordinator rejected this worker: dataset fingerprint mismatch"), reason)
+        XCTAssertTrue(reason.contains(data.fingerprint) && reason.contains("00000000deadbeef"), reason)
+        XCTAssertTrue(coordinatorLog.all.contains { $0?.hasPrefix("rejected dataset fingerprint mismatch") == true },
+                      "\(coordinatorLog.all)")
+        XCTAssertEqual(coordinator.logic.summary.queued, 2)
+        XCTAssertEqual(try coordinator.database.counts(experimentID: coordinator.experimentID)[.queued], 2)
+    }
+
+    func testAWorkerWithoutACoordinatorReturnsAtItsDeadline() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let worker = WorkerShell(context: try ZMQContext(), endpoint: "tcp://127.0.0.1:1", manifest: manifest,
+                                 data: try ExperimentData(manifest: manifest, threads: 1), workerID: "alone", threads: 1)
+        let started = Date()
+        XCTAssertNil(try worker.run(until: started.addingTimeInterval(0.5)))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        XCTAssertEqual(worker.logic.state, .helloSent)
+    }
+
+    /// The coordinator binds but does not answer for longer than the worker's
+    /// liveness window: the worker drops its socket, reconnects on a new one
+    /// and is served once the coordinator runs (a stale hello from the old
+    /// socket cannot be answered and is only logged).
+    func testASilentCoordinatorMakesTheWorkerReconnectAndTheRunStillCompletes() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let context = try ZMQContext()
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
+        defer { coordinator.close(linger: 0) }
+        let port = try XCTUnwrap(coordinator.port)
+        let workerLog = Outcomes(), outcomes = Outcomes()
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
+                                     data: data, workerID: "patient", host: "loopback", threads: 1,
+                                     log: { workerLog.add($0) })
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(30)))
+        }.start()
+        let silence = Double(WireProtocol.liveness) * WireProtocol.heartbeatInterval
+        Thread.sleep(forTimeInterval: silence + WireProtocol.reconnectInitialDelay + 0.3)
+        XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(20)))
+        XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(outcomes.all.first ?? nil, "the coordinator shut this worker down: all tasks are finished")
+        XCTAssertTrue(workerLog.all.contains { $0?.hasPrefix("coordinator silent for") == true }, "\(workerLog.all)")
+        let counts = try coordinator.database.counts(experimentID: coordinator.experimentID)
+        XCTAssertEqual(counts[.done], 2)
     }
 
     func testTasksAreEveryModelSeedAndFoldWithDistinctIDs() throws {
