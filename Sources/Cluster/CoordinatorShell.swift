@@ -40,11 +40,15 @@ public final class CoordinatorShell {
         let requeued = try database.requeueRunning()
         if requeued > 0 { log("requeued \(requeued) task(s) left running by an earlier coordinator") }
         let records = try database.tasks(experimentID: experimentID)
+        // Failed and abandoned are final states in the database: the tasks are
+        // left out rather than started on a row that refuses a new attempt.
+        let final = Set(records.filter { $0.state == .failed || $0.state == .abandoned }.map(\.id))
+        if !final.isEmpty { log("\(final.count) task(s) failed for good in an earlier run and are not retried") }
         let restored = CoordinatorLogic.Restored(
             doneTaskIDs: Set(records.filter { $0.state == .done }.map(\.id)),
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) }))
-        logic = CoordinatorLogic(tasks: tasks, maxAttempts: maxAttempts, datasetFingerprint: dataFingerprint,
-                                 restoring: restored)
+        logic = CoordinatorLogic(tasks: tasks.filter { !final.contains($0.id) }, maxAttempts: maxAttempts,
+                                 datasetFingerprint: dataFingerprint, restoring: restored)
         socket = try ZMQSocket(context: context, kind: .router)
         try socket.setRouterMandatory(true)
         try socket.setSendTimeout(seconds: 1)

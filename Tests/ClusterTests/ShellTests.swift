@@ -150,6 +150,31 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(counts[.done], 2)
     }
 
+    func testARestartLeavesOutTasksThatFailedForGoodAndRequeuesRunningOnes() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let databaseURL = dataset.url("experiment/experiment.sqlite")
+        let context = try ZMQContext()
+        let first = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                         dataFingerprint: "f", database: try ExperimentDatabase.open(at: databaseURL))
+        first.close(linger: 0)
+        let (failed, running) = (CoordinatorShell.tasks(for: manifest)[0].id, CoordinatorShell.tasks(for: manifest)[1].id)
+        let database = first.database
+        XCTAssertEqual(try database.startAttempt(taskID: failed, worker: "w", host: "h"), 1)
+        XCTAssertTrue(try database.failAttempt(taskID: failed, attempt: 1, message: "boom", requeue: false))
+        XCTAssertEqual(try database.startAttempt(taskID: running, worker: "w", host: "h"), 1)
+
+        let second = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                          dataFingerprint: "f", database: try ExperimentDatabase.open(at: databaseURL))
+        defer { second.close(linger: 0) }
+        XCTAssertEqual(second.logic.summary.queued, 1)
+        XCTAssertEqual(second.logic.summary.done, 0)
+        XCTAssertEqual(try second.database.task(id: running)?.state, .queued)
+        XCTAssertEqual(try second.database.task(id: failed)?.state, .failed)
+        XCTAssertEqual(try second.database.attempts(taskID: running).map(\.outcome), [.abandoned])
+    }
+
     func testTasksAreEveryModelSeedAndFoldWithDistinctIDs() throws {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
         defer { dataset.remove() }
