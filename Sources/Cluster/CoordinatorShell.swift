@@ -26,6 +26,7 @@ public final class CoordinatorShell {
     /// already holds and binds the ROUTER.
     public init(context: ZMQContext, endpoint: String, manifest: Manifest, dataFingerprint: String,
                 database: ExperimentDatabase, maxAttempts: Int = 3,
+                heartbeatInterval: Double = WireProtocol.heartbeatInterval,
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         (self.manifest, self.database, self.log) = (manifest, database, log)
         let tasks = Self.tasks(for: manifest)
@@ -49,6 +50,8 @@ public final class CoordinatorShell {
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) }))
         logic = CoordinatorLogic(tasks: tasks.filter { !final.contains($0.id) }, maxAttempts: maxAttempts,
                                  datasetFingerprint: dataFingerprint, restoring: restored)
+        // Workers take the interval from the welcome, so one setting governs both sides.
+        logic.heartbeatInterval = heartbeatInterval
         socket = try ZMQSocket(context: context, kind: .router)
         try socket.setRouterMandatory(true)
         try socket.setSendTimeout(seconds: 1)
