@@ -77,13 +77,16 @@ private func normalise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
     }
 }
 
-/// Backward of the training-mode forward. With `relu`, `output` is the fused
-/// forward's output and masks dOutput (without `relu` it is not read). dGamma and dBeta are added into;
-/// dInput is overwritten.
-public func batchNormBackward(input x: [Float], output y: [Float], gamma: [Float], mean: [Float], invStd: [Float],
+/// Backward of the training-mode forward. `reluOutput` is the output of a
+/// forward with the fused ReLU (it masks dOutput); nil when there was none.
+/// dGamma and dBeta are added into; dInput is overwritten.
+public func batchNormBackward(input x: [Float], reluOutput: [Float]?, gamma: [Float], mean: [Float], invStd: [Float],
                               dOutput dy: [Float], dInput dx: inout [Float],
-                              dGamma: inout [Float], dBeta: inout [Float], shape s: NormShape, relu: Bool) {
-    precondition(dy.count == x.count && dx.count == x.count, "batchNormBackward: buffers do not match \(s)")
+                              dGamma: inout [Float], dBeta: inout [Float], shape s: NormShape) {
+    precondition(dy.count == x.count && dx.count == x.count && (reluOutput?.count ?? x.count) == x.count,
+                 "batchNormBackward: buffers do not match \(s)")
+    let relu = reluOutput != nil
+    let y = reluOutput ?? dy  // without ReLU the mask is never read
     x.withUnsafeBufferPointer { xb in y.withUnsafeBufferPointer { yb in dy.withUnsafeBufferPointer { dyb in
     dx.withUnsafeMutableBufferPointer { dxb in
     dGamma.withUnsafeMutableBufferPointer { dgb in dBeta.withUnsafeMutableBufferPointer { dbb in

@@ -61,9 +61,9 @@ public final class BatchNorm: Layer {
     /// Backward of the last training-mode forward.
     public func backward(_ dy: Tensor) -> Tensor {
         var dx = Tensor(uninitialized: input.shape)
-        batchNormBackward(input: input.scalars, output: relu ? output.scalars : dy.scalars, gamma: weight.value.scalars,
+        batchNormBackward(input: input.scalars, reluOutput: relu ? output.scalars : nil, gamma: weight.value.scalars,
                           mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
-                          dGamma: &weight.grad.scalars, dBeta: &bias.grad.scalars, shape: shape(for: input), relu: relu)
+                          dGamma: &weight.grad.scalars, dBeta: &bias.grad.scalars, shape: shape(for: input))
         return dx
     }
 
