@@ -99,7 +99,9 @@ public struct PredictionFiles {
         for fold in 0..<manifest.cv.folds {
             let base = "\(model)/seed\(seed)/fold\(fold)"
             guard FileManager.default.fileExists(atPath: url(base + ".test.npy").path) else { return nil }
-            let rows = try NPY.read(url(base + ".rows.npy")).floats.map { Int($0) }
+            // Row indices are int64 in the file; reading them as integers keeps them exact past 2^24 rows.
+            let rowFile = try NPY.read(url(base + ".rows.npy"))
+            let rows = rowFile.integers ?? rowFile.floats.map { Int($0) }
             let probabilities = try NPY.read(url(base + ".oof.npy"))
             guard rows.allSatisfy({ (0..<trainRows).contains($0) }), probabilities.floats.count == rows.count * classes else {
                 throw DatasetError(file: url(base + ".oof.npy").path,
