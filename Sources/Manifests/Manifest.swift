@@ -11,6 +11,9 @@ public struct Manifest: Sendable, Equatable, Codable {
     /// Where the manifest was loaded from; relative data paths resolve against its folder.
     /// Not part of the canonical JSON, so moving a project does not change its hash.
     public var file: URL?
+    /// A worker's `--data-root`: resolved data paths under the coordinator's data
+    /// folder move under this machine's. Not part of the canonical JSON either.
+    public var dataRoot: DataRootMapping?
 
     private enum CodingKeys: String, CodingKey {
         case name, data, cv, metric, models
@@ -56,11 +59,38 @@ public struct Manifest: Sendable, Equatable, Codable {
     /// An absolute path (or `~/...`) stays; a relative one is taken from the manifest's folder,
     /// or from the current directory when the manifest was not loaded from a file.
     public func resolve(_ path: String) -> URL {
+        let resolved = resolveWithoutDataRoot(path)
+        return dataRoot?.map(resolved) ?? resolved
+    }
+
+    private func resolveWithoutDataRoot(_ path: String) -> URL {
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL }
         let base = file?.deletingLastPathComponent()
             ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         return URL(fileURLWithPath: expanded, relativeTo: base).standardizedFileURL.absoluteURL
+    }
+
+    /// The deepest folder that holds every file and folder the data section names
+    /// (e.g. `data/digits`): what a worker's `--data-root` stands for.
+    public var dataFolder: URL {
+        let d = data
+        let paths = [d.trainCSV, d.trainImages, d.testImages, d.testCSV, d.sampleSubmission, d.testLabels]
+            .compactMap { $0 }.map { resolveWithoutDataRoot($0).pathComponents }
+        var common = paths[0]
+        for components in paths.dropFirst() {
+            common = Array(zip(common, components).prefix { $0 == $1 }.map(\.0))
+        }
+        // A single data path is a file: its folder is the root.
+        if paths.count == 1 || paths.contains(common) { common = Array(common.dropLast()) }
+        return URL(fileURLWithPath: NSString.path(withComponents: common.isEmpty ? ["/"] : common), isDirectory: true)
+    }
+
+    /// This manifest with its data folder mapped onto `localRoot` (a worker's `--data-root`).
+    public func mappingDataFolder(to localRoot: URL) -> Manifest {
+        var mapped = self
+        mapped.dataRoot = DataRootMapping(from: dataFolder, to: localRoot.standardizedFileURL)
+        return mapped
     }
 
     /// The manifest with every default filled in, as JSON with sorted snake_case keys: what is
@@ -95,6 +125,21 @@ public struct Manifest: Sendable, Equatable, Codable {
             value = value &* 0x0000_0100_0000_01b3
         }
         return value
+    }
+}
+
+/// Moves paths under one folder to the same place under another.
+public struct DataRootMapping: Sendable, Equatable {
+    public var from: URL
+    public var to: URL
+
+    public init(from: URL, to: URL) { (self.from, self.to) = (from, to) }
+
+    public func map(_ url: URL) -> URL {
+        let (base, path) = (from.standardizedFileURL.path, url.path)
+        guard path == base || path.hasPrefix(base.hasSuffix("/") ? base : base + "/") else { return url }
+        let rest = path.dropFirst(base.count).drop { $0 == "/" }
+        return rest.isEmpty ? to : to.appendingPathComponent(String(rest))
     }
 }
 
