@@ -19,7 +19,13 @@ public enum CoordinatorAction: Sendable, Hashable {
     case taskStarted(taskID: String, attempt: Int, workerID: String)
     case taskProgress(TaskProgress)
     case taskDone(taskID: String, result: TaskResult)
+    /// The worker reported an error.
     case taskFailed(taskID: String, attempt: Int, message: String)
+    /// The worker went silent or said hello again: the lease is lost.
+    case taskLost(taskID: String, attempt: Int, message: String)
+    /// A stopping worker returned the task untouched; it runs again without using up an attempt.
+    case taskHandedBack(taskID: String, attempt: Int, message: String)
+    /// No attempts are left: the task's last attempt (failed or lost) was final.
     case taskAbandoned(taskID: String)
     case log(String)
 }
@@ -72,6 +78,9 @@ public struct CoordinatorLogic: Sendable {
     /// A failed or lost attempt waits this long before its retry, doubling per attempt.
     public var retryInitialDelay = 1.0
     public var retryMaximumDelay = 60.0
+    /// When set, a worker whose hello names another manifest (or none) gets this
+    /// one in its welcome and is admitted only once it says hello with its data.
+    public var manifestOffer: ManifestOffer?
 
     var entries: [TaskEntry] = []
     var indexByID: [String: Int] = [:]
@@ -91,6 +100,8 @@ public struct CoordinatorLogic: Sendable {
                                      lastAttempt: restored.attemptsStarted[task.id] ?? 0))
         }
     }
+
+    public func task(id: String) -> ClusterTask? { indexByID[id].map { entries[$0].task } }
 
     public var isFinished: Bool { entries.allSatisfy { $0.status == .done || $0.status == .abandoned } }
 
@@ -135,7 +146,7 @@ public struct CoordinatorLogic: Sendable {
             actions.append(.log("ignored \(message.command) from peer \(peer): it has not said hello or was declared lost"))
         case .ready:
             if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
-                endAttempt(index, message: "worker \(name(peer)) said ready while holding the task", now: now, &actions)
+                endAttempt(index, message: "worker \(name(peer)) said ready while holding the task", lost: true, now: now, &actions)
             }
             workers[peer]?.isReady = true
         case .progress(let progress):
@@ -158,12 +169,19 @@ public struct CoordinatorLogic: Sendable {
         } else if hello.datasetFingerprint != datasetFingerprint {
             reason = "dataset fingerprint mismatch: \(worker) has data \(hello.datasetFingerprint), the coordinator has data \(datasetFingerprint); point the worker's --data-root at the same data as the coordinator"
         }
-        if let reason {
-            actions.append(.log("rejected \(reason)"))
-            return send(.reject(Reject(reason: reason)), to: peer, now: now, &actions)
-        }
         if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
-            endAttempt(index, message: "\(worker) said hello again while holding the task", now: now, &actions)
+            endAttempt(index, message: "\(worker) said hello again while holding the task", lost: true, now: now, &actions)
+        }
+        if let offer = manifestOffer, hello.protocolVersion == protocolVersion, hello.manifestHash != offer.hash {
+            forget(peer)
+            actions.append(.log("\(worker) has no data for manifest \(offer.hash) yet; sent it the manifest"))
+            return actions.append(.send(peer, .welcome(Welcome(workerID: hello.workerID, heartbeatInterval: heartbeatInterval,
+                                                               manifest: offer))))
+        }
+        if let reason {
+            forget(peer)
+            actions.append(.log("rejected \(reason)"))
+            return actions.append(.send(peer, .reject(Reject(reason: reason))))
         }
         if workers[peer] == nil { workerOrder.append(peer) }
         workers[peer] = WorkerEntry(hello: hello, lastHeard: now, lastSent: now)
@@ -191,7 +209,13 @@ public struct CoordinatorLogic: Sendable {
         guard isCurrent(taskID: failure.taskID, attempt: failure.attempt, peer: peer), let index = indexByID[failure.taskID] else {
             return actions.append(.log("ignored a stale failure of task \(failure.taskID) attempt \(failure.attempt) from peer \(peer): \(failure.message)"))
         }
-        endAttempt(index, message: failure.message, now: now, &actions)
+        guard failure.handedBack == true else { return endAttempt(index, message: failure.message, now: now, &actions) }
+        // The worker is exiting: it gets no more work, and its task goes straight back to the queue.
+        forget(peer)
+        entries[index].attemptsThisRun -= 1
+        entries[index].status = .queued(notBefore: now)
+        actions.append(.taskHandedBack(taskID: failure.taskID, attempt: failure.attempt, message: failure.message))
+        actions.append(.log("task \(failure.taskID) attempt \(failure.attempt) handed back: \(failure.message)"))
     }
 
     // A result or failure also says the worker is free again.
@@ -207,10 +231,12 @@ public struct CoordinatorLogic: Sendable {
     }
 
     /// Ends the current attempt of a task: retried after a doubling delay, or abandoned.
-    private mutating func endAttempt(_ index: Int, message: String, now: Double, _ actions: inout [CoordinatorAction]) {
+    private mutating func endAttempt(_ index: Int, message: String, lost: Bool = false, now: Double,
+                                     _ actions: inout [CoordinatorAction]) {
         let entry = entries[index]
         if case .leased(let peer, _) = entry.status, workers[peer]?.leasedTaskID == entry.task.id { workers[peer]?.leasedTaskID = nil }
-        actions.append(.taskFailed(taskID: entry.task.id, attempt: entry.lastAttempt, message: message))
+        actions.append(lost ? .taskLost(taskID: entry.task.id, attempt: entry.lastAttempt, message: message)
+                            : .taskFailed(taskID: entry.task.id, attempt: entry.lastAttempt, message: message))
         if entry.attemptsThisRun >= maxAttempts {
             entries[index].status = .abandoned
             actions.append(.taskAbandoned(taskID: entry.task.id))
@@ -234,7 +260,7 @@ public struct CoordinatorLogic: Sendable {
             guard let worker = workers[peer], now - worker.lastHeard >= limit else { continue }
             let silence = "worker \(worker.hello.workerID) on \(worker.hello.host) silent for \(now - worker.lastHeard) s"
             if let taskID = worker.leasedTaskID, let index = indexByID[taskID] {
-                endAttempt(index, message: "\(silence); its lease is lost", now: now, &actions)
+                endAttempt(index, message: "\(silence); its lease is lost", lost: true, now: now, &actions)
             }
             actions.append(.log("\(silence); dropped"))
             forget(peer)

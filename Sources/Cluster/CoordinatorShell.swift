@@ -18,6 +18,8 @@ public final class CoordinatorShell {
     /// How long one poll waits for a message before the logic gets a tick.
     public var pollInterval = 0.1
     public private(set) var logic: CoordinatorLogic
+    /// What each running task is doing, for a live display.
+    public private(set) var activity: [String: TaskActivity] = [:]
     private let socket: ZMQSocket
     private let log: @Sendable (String) -> Void
     private var hostByWorker: [String: String] = [:]
@@ -25,8 +27,8 @@ public final class CoordinatorShell {
     /// Registers the experiment and its tasks, restores what the database
     /// already holds and binds the ROUTER.
     public init(context: ZMQContext, endpoint: String, manifest: Manifest, dataFingerprint: String,
-                database: ExperimentDatabase, maxAttempts: Int = 3,
-                heartbeatInterval: Double = WireProtocol.heartbeatInterval,
+                database: ExperimentDatabase, settings: CoordinatorSettings = CoordinatorSettings(),
+                configure: (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         (self.manifest, self.database, self.log) = (manifest, database, log)
         let tasks = Self.tasks(for: manifest)
@@ -40,21 +42,28 @@ public final class CoordinatorShell {
         // Attempts left open by a coordinator that died are closed; their tasks run again.
         let requeued = try database.requeueRunning()
         if requeued > 0 { log("requeued \(requeued) task(s) left running by an earlier coordinator") }
+        // A re-run retries what failed for good before, with a fresh number of attempts.
+        let retried = try database.requeueGivenUp(experimentID: experimentID)
+        if retried > 0 { log("retrying \(retried) task(s) that failed in an earlier run") }
         let records = try database.tasks(experimentID: experimentID)
-        // Failed and abandoned are final states in the database: the tasks are
-        // left out rather than started on a row that refuses a new attempt.
-        let final = Set(records.filter { $0.state == .failed || $0.state == .abandoned }.map(\.id))
-        if !final.isEmpty { log("\(final.count) task(s) failed for good in an earlier run and are not retried") }
         let restored = CoordinatorLogic.Restored(
             doneTaskIDs: Set(records.filter { $0.state == .done }.map(\.id)),
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) }))
-        logic = CoordinatorLogic(tasks: tasks.filter { !final.contains($0.id) }, maxAttempts: maxAttempts,
+        logic = CoordinatorLogic(tasks: tasks, maxAttempts: settings.maxAttempts,
                                  datasetFingerprint: dataFingerprint, restoring: restored)
         // Workers take the interval from the welcome, so one setting governs both sides.
-        logic.heartbeatInterval = heartbeatInterval
+        logic.heartbeatInterval = settings.heartbeatInterval
+        logic.liveness = settings.liveness
+        logic.retryInitialDelay = settings.retryDelay
+        logic.retryMaximumDelay = settings.maxRetryDelay
+        if let file = manifest.file {
+            logic.manifestOffer = ManifestOffer(hash: manifest.hash, json: manifest.canonicalJSON(),
+                                                directory: file.deletingLastPathComponent().path)
+        }
         socket = try ZMQSocket(context: context, kind: .router)
         try socket.setRouterMandatory(true)
         try socket.setSendTimeout(seconds: 1)
+        try configure(socket)
         boundEndpoint = try socket.bind(endpoint)
     }
 
@@ -75,13 +84,21 @@ public final class CoordinatorShell {
 
     /// Serves workers until every task is done or abandoned (returns true) or
     /// `deadline` passes (returns false). The socket stays open for more runs.
-    public func run(until deadline: Date = .distantFuture) throws -> Bool {
+    /// `afterPoll` runs after every poll (a display, a stop check); returning
+    /// false from it ends the run early (returns false).
+    public func run(until deadline: Date = .distantFuture,
+                    afterPoll: (CoordinatorShell) -> Bool = { _ in true }) throws -> Bool {
         while !logic.isFinished {
             if Date() >= deadline { return false }
             if let frames = try socket.receive(timeout: pollInterval) {
                 try perform(logic.handle(event(from: frames), now: Self.now()))
+                // Drain what else is waiting before the tick, so a burst costs one tick.
+                while let more = try socket.receive(timeout: 0) {
+                    try perform(logic.handle(event(from: more), now: Self.now()))
+                }
             }
             try perform(logic.handle(.tick, now: Self.now()))
+            if !afterPoll(self) { return false }
         }
         return true
     }
@@ -119,40 +136,87 @@ public final class CoordinatorShell {
                 if stored != attempt {
                     log("task \(taskID): the database numbers this attempt \(stored), the coordinator \(attempt)")
                 }
+                activity[taskID] = TaskActivity(workerID: workerID, task: logic.task(id: taskID), epoch: 0, epochs: 0)
             case .taskProgress(let progress):
                 try database.recordEpoch(EpochMetricRecord(
                     taskID: progress.taskID, attempt: progress.attempt, epoch: progress.epoch,
-                    trainLoss: progress.trainLoss, validationLoss: nil, validationScore: progress.validationScore,
-                    learningRate: 0, seconds: 0))
+                    trainLoss: progress.trainLoss, validationLoss: progress.validationLoss,
+                    validationScore: progress.validationScore, learningRate: progress.learningRate,
+                    seconds: progress.seconds))
+                activity[progress.taskID]?.epoch = progress.epoch
+                activity[progress.taskID]?.epochs = progress.epochs
+                activity[progress.taskID]?.lastEpochSeconds = progress.seconds
             case .taskDone(let taskID, let result):
+                activity[taskID] = nil
                 try store(result, taskID: taskID)
             case .taskFailed(let taskID, let attempt, let message):
+                activity[taskID] = nil
                 let final = actions.contains(.taskAbandoned(taskID: taskID))
                 try database.failAttempt(taskID: taskID, attempt: attempt, message: message, requeue: !final)
+            case .taskLost(let taskID, let attempt, let message):
+                activity[taskID] = nil
+                let final = actions.contains(.taskAbandoned(taskID: taskID))
+                try database.abandonAttempt(taskID: taskID, attempt: attempt, message: message, requeue: !final)
+            case .taskHandedBack(let taskID, let attempt, let message):
+                activity[taskID] = nil
+                try database.abandonAttempt(taskID: taskID, attempt: attempt, message: message, requeue: true)
             case .taskAbandoned(let taskID):
-                log("task \(taskID) abandoned")
+                log("task \(taskID) given up: no attempts left")
             case .log(let line):
                 log(line)
             }
         }
     }
 
-    // Payload 0 is the OOF set and payload 1 the test set (see `WorkerShell`).
+    // Payloads: the OOF set, the test set and the OOF rows (see `WorkerShell`).
+    // A result that does not fit is refused as a failed attempt, never stored.
     private func store(_ result: TaskResult, taskID: String) throws {
-        guard result.payloads.count >= 2 else {
-            log("task \(taskID) attempt \(result.attempt): the result has \(result.payloads.count) payloads, needs OOF and test")
+        guard let (oof, test, rows) = Self.checked(result) else {
+            log("task \(taskID) attempt \(result.attempt): the result's payloads are not OOF [rows, K], test [n, K] and rows [rows]; refused")
             try database.failAttempt(taskID: taskID, attempt: result.attempt,
-                                     message: "result without OOF and test predictions", requeue: false)
+                                     message: "malformed result payloads", requeue: false)
             return
         }
-        let (oof, test) = (result.payloads[0], result.payloads[1])
         let stored = try database.completeTask(
             taskID: taskID, attempt: result.attempt,
             predictions: [PredictionSet(name: "last", kind: .oof, shape: oof.shape, values: oof.scalars),
                           PredictionSet(name: "last", kind: .test, shape: test.shape, values: test.scalars)],
-            scores: [manifest.metric.rawValue: result.score])
+            validationRows: rows, scores: [manifest.metric.rawValue: result.score])
         if !stored { log("task \(taskID) attempt \(result.attempt): the database refused the result as stale") }
     }
 
+    static func checked(_ result: TaskResult) -> (oof: Payload, test: Payload, rows: [Int])? {
+        guard result.payloads.count == 3 else { return nil }
+        let (oof, test, rowPayload) = (result.payloads[0], result.payloads[1], result.payloads[2])
+        guard oof.shape.count == 2, test.shape.count == 2, oof.shape[1] == test.shape[1],
+              rowPayload.shape == [oof.shape[0]] else { return nil }
+        let rows = rowPayload.scalars.map { Int(exactly: $0) }
+        guard rows.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+        return (oof, test, rows.map { $0! })
+    }
+
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }
+}
+
+/// The coordinator's retry and liveness settings (the manifest's `cluster` section).
+public struct CoordinatorSettings: Sendable {
+    public var maxAttempts = 3
+    public var heartbeatInterval = WireProtocol.heartbeatInterval
+    public var liveness = WireProtocol.liveness
+    public var retryDelay = 1.0
+    public var maxRetryDelay = 60.0
+    public init(maxAttempts: Int = 3, heartbeatInterval: Double = WireProtocol.heartbeatInterval,
+                liveness: Int = WireProtocol.liveness, retryDelay: Double = 1.0, maxRetryDelay: Double = 60.0) {
+        (self.maxAttempts, self.heartbeatInterval, self.liveness) = (maxAttempts, heartbeatInterval, liveness)
+        (self.retryDelay, self.maxRetryDelay) = (retryDelay, maxRetryDelay)
+    }
+}
+
+/// One running task as a live display shows it.
+public struct TaskActivity: Sendable {
+    public var workerID: String
+    public var task: ClusterTask?
+    public var epoch: Int
+    public var epochs: Int
+    public var lastEpochSeconds: Double?
 }

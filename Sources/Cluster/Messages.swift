@@ -7,18 +7,35 @@ public struct Hello: Sendable, Hashable, Codable {
     public var host: String
     public var threads: Int
     public var datasetFingerprint: String
-    public init(protocolVersion: Int, workerID: String, host: String, threads: Int, datasetFingerprint: String) {
+    /// The hash of the manifest the worker loaded its data for; nil before it
+    /// has one. A coordinator answers any other hash with its manifest.
+    public var manifestHash: String?
+    public init(protocolVersion: Int, workerID: String, host: String, threads: Int, datasetFingerprint: String,
+                manifestHash: String? = nil) {
         (self.protocolVersion, self.workerID, self.host) = (protocolVersion, workerID, host)
-        (self.threads, self.datasetFingerprint) = (threads, datasetFingerprint)
+        (self.threads, self.datasetFingerprint, self.manifestHash) = (threads, datasetFingerprint, manifestHash)
     }
 }
 
-/// Coordinator → worker, the answer to an accepted hello.
+/// The coordinator's manifest, sent to a worker that has not loaded it: the
+/// canonical JSON, its hash, and the folder relative data paths resolve from.
+public struct ManifestOffer: Sendable, Hashable, Codable {
+    public var hash: String
+    public var json: String
+    public var directory: String
+    public init(hash: String, json: String, directory: String) {
+        (self.hash, self.json, self.directory) = (hash, json, directory)
+    }
+}
+
+/// Coordinator → worker, the answer to a hello: with `manifest` set the worker
+/// must load that manifest's data and say hello again; without, it is admitted.
 public struct Welcome: Sendable, Hashable, Codable {
     public var workerID: String
     public var heartbeatInterval: Double
-    public init(workerID: String, heartbeatInterval: Double) {
-        (self.workerID, self.heartbeatInterval) = (workerID, heartbeatInterval)
+    public var manifest: ManifestOffer?
+    public init(workerID: String, heartbeatInterval: Double, manifest: ManifestOffer? = nil) {
+        (self.workerID, self.heartbeatInterval, self.manifest) = (workerID, heartbeatInterval, manifest)
     }
 }
 
@@ -59,10 +76,15 @@ public struct TaskProgress: Sendable, Hashable, Codable {
     public var epoch: Int
     public var epochs: Int
     public var trainLoss: Double
+    public var validationLoss: Double
     public var validationScore: Double
-    public init(taskID: String, attempt: Int, epoch: Int, epochs: Int, trainLoss: Double, validationScore: Double) {
+    public var learningRate: Double
+    public var seconds: Double
+    public init(taskID: String, attempt: Int, epoch: Int, epochs: Int, trainLoss: Double, validationLoss: Double,
+                validationScore: Double, learningRate: Double, seconds: Double) {
         (self.taskID, self.attempt, self.epoch, self.epochs) = (taskID, attempt, epoch, epochs)
-        (self.trainLoss, self.validationScore) = (trainLoss, validationScore)
+        (self.trainLoss, self.validationLoss, self.validationScore) = (trainLoss, validationLoss, validationScore)
+        (self.learningRate, self.seconds) = (learningRate, seconds)
     }
 }
 
@@ -97,13 +119,15 @@ struct ResultHeader: Codable {
     var shapes: [[Int]]
 }
 
-/// Worker → coordinator: the task could not be trained.
+/// Worker → coordinator: the task could not be trained, or (`handedBack`) the
+/// worker is stopping and returns it untouched, which does not use up an attempt.
 public struct TaskFailure: Sendable, Hashable, Codable {
     public var taskID: String
     public var attempt: Int
     public var message: String
-    public init(taskID: String, attempt: Int, message: String) {
-        (self.taskID, self.attempt, self.message) = (taskID, attempt, message)
+    public var handedBack: Bool?
+    public init(taskID: String, attempt: Int, message: String, handedBack: Bool? = nil) {
+        (self.taskID, self.attempt, self.message, self.handedBack) = (taskID, attempt, message, handedBack)
     }
 }
 

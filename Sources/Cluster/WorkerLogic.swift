@@ -1,15 +1,24 @@
+import Training
+
 public enum WorkerEvent: Sendable, Hashable {
     /// The socket is connected (again); the worker introduces itself.
     case connected
     case received(Message)
-    case taskProgress(epoch: Int, epochs: Int, trainLoss: Double, validationScore: Double)
+    /// The offered manifest's data is loaded; the worker introduces itself again with it.
+    case manifestLoaded(hash: String, datasetFingerprint: String)
+    case manifestFailed(String)
+    case taskProgress(EpochRecord, epochs: Int)
     case taskFinished(score: Double, payloads: [Payload])
     case taskFailed(String)
+    /// SIGTERM: hand the current task back and exit.
+    case stopRequested(reason: String)
     case tick
 }
 
 public enum WorkerAction: Sendable, Hashable {
     case send(Message)
+    /// Load this manifest and its data, then report `manifestLoaded` or `manifestFailed`.
+    case loadManifest(ManifestOffer)
     case startTask(TaskAssignment)
     case cancelTask
     /// Close the socket and call `handle(.connected, …)` once connected again after this delay.
@@ -21,6 +30,8 @@ public enum WorkerAction: Sendable, Hashable {
 public enum WorkerState: Sendable, Hashable {
     case connecting
     case helloSent
+    /// Loading the data of a manifest the coordinator sent; liveness is paused.
+    case loading(ManifestOffer)
     case ready
     case working(TaskAssignment)
     case exited(reason: String)
@@ -29,9 +40,10 @@ public enum WorkerState: Sendable, Hashable {
 /// The worker's protocol logic without I/O: events and the current time in,
 /// actions out. It heartbeats while ready or working, and when the coordinator
 /// is silent for `liveness` intervals it drops its task and reconnects after a
-/// delay that doubles from 0.5 s to 8 s (reset by a welcome).
+/// delay that doubles from 0.5 s to 8 s (reset by a welcome). A worker started
+/// without a manifest gets the coordinator's in its first welcome.
 public struct WorkerLogic: Sendable {
-    public let hello: Hello
+    public private(set) var hello: Hello
     public private(set) var state: WorkerState = .connecting
     public private(set) var heartbeatInterval = WireProtocol.heartbeatInterval
     public var liveness = WireProtocol.liveness
@@ -39,10 +51,11 @@ public struct WorkerLogic: Sendable {
     private var lastHeard = 0.0
     private var lastSent = 0.0
 
-    public init(workerID: String, host: String, threads: Int, datasetFingerprint: String,
-                protocolVersion: Int = Int(WireProtocol.version)) {
+    /// `datasetFingerprint` and `manifestHash` describe data already loaded; empty and nil for none.
+    public init(workerID: String, host: String, threads: Int, datasetFingerprint: String = "",
+                manifestHash: String? = nil, protocolVersion: Int = Int(WireProtocol.version)) {
         hello = Hello(protocolVersion: protocolVersion, workerID: workerID, host: host, threads: threads,
-                      datasetFingerprint: datasetFingerprint)
+                      datasetFingerprint: datasetFingerprint, manifestHash: manifestHash)
     }
 
     public mutating func handle(_ event: WorkerEvent, now: Double) -> [WorkerAction] {
@@ -57,10 +70,22 @@ public struct WorkerLogic: Sendable {
         case .received(let message):
             lastHeard = now
             receive(message, now: now, &actions)
-        case .taskProgress(let epoch, let epochs, let trainLoss, let validationScore):
+        case .manifestLoaded(let hash, let fingerprint):
+            guard case .loading = state else { return [.log("ignored loaded data while \(state)")] }
+            hello.manifestHash = hash
+            hello.datasetFingerprint = fingerprint
+            state = .helloSent
+            lastHeard = now
+            send(.hello(hello), now: now, &actions)
+        case .manifestFailed(let message):
+            guard case .loading = state else { return [] }
+            exit(reason: "cannot load the coordinator's manifest and data: \(message)", &actions)
+        case .taskProgress(let record, let epochs):
             guard case .working(let assignment) = state else { return [] }
-            send(.progress(TaskProgress(taskID: assignment.taskID, attempt: assignment.attempt, epoch: epoch,
-                                        epochs: epochs, trainLoss: trainLoss, validationScore: validationScore)), now: now, &actions)
+            send(.progress(TaskProgress(taskID: assignment.taskID, attempt: assignment.attempt, epoch: record.epoch,
+                                        epochs: epochs, trainLoss: record.trainLoss, validationLoss: record.validationLoss,
+                                        validationScore: record.validationScore, learningRate: record.learningRate,
+                                        seconds: record.seconds)), now: now, &actions)
         case .taskFinished(let score, let payloads):
             guard case .working(let assignment) = state else { return [.log("dropped the result of a cancelled task")] }
             state = .ready  // a result also says the worker is ready for the next task
@@ -70,6 +95,13 @@ public struct WorkerLogic: Sendable {
             guard case .working(let assignment) = state else { return [.log("dropped the failure of a cancelled task: \(message)")] }
             state = .ready
             send(.failure(TaskFailure(taskID: assignment.taskID, attempt: assignment.attempt, message: message)), now: now, &actions)
+        case .stopRequested(let reason):
+            if case .working(let assignment) = state {
+                send(.failure(TaskFailure(taskID: assignment.taskID, attempt: assignment.attempt,
+                                          message: "worker \(hello.workerID) is stopping (\(reason)); task handed back",
+                                          handedBack: true)), now: now, &actions)
+            }
+            exit(reason: "stopping: \(reason)", &actions)
         case .tick:
             tick(now: now, &actions)
         }
@@ -80,6 +112,12 @@ public struct WorkerLogic: Sendable {
         switch (message, state) {
         case (.welcome(let welcome), .helloSent):
             heartbeatInterval = welcome.heartbeatInterval
+            if let offer = welcome.manifest {
+                state = .loading(offer)
+                actions.append(.log("loading the data of manifest \(offer.hash) from the coordinator"))
+                actions.append(.loadManifest(offer))
+                return
+            }
             reconnectDelay = WireProtocol.reconnectInitialDelay
             state = .ready
             actions.append(.log("welcomed by the coordinator as \(welcome.workerID)"))
@@ -117,7 +155,7 @@ public struct WorkerLogic: Sendable {
             } else if state != .helloSent, now - lastSent >= heartbeatInterval {
                 send(.heartbeat, now: now, &actions)
             }
-        case .connecting, .exited:
+        case .connecting, .loading, .exited:
             break
         }
     }

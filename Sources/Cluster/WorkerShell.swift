@@ -23,6 +23,9 @@ final class TrainingInbox: @unchecked Sendable {
         lock.withLock { if sender == generation { events.append(event) } }
     }
 
+    /// True once a newer generation started: the sender's work is no longer wanted.
+    func isStale(_ sender: Int) -> Bool { lock.withLock { sender != generation } }
+
     func drain() -> [WorkerEvent] {
         lock.withLock {
             defer { events.removeAll() }
@@ -31,36 +34,72 @@ final class TrainingInbox: @unchecked Sendable {
     }
 }
 
+/// The manifest and data a worker trains with, set once loaded.
+final class LoadedExperiment: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (manifest: Manifest, data: ExperimentData)?
+    var current: (manifest: Manifest, data: ExperimentData)? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// A stop request from a signal handler, read by the poll loop.
+final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reason: String?
+    func request(_ text: String) { lock.withLock { if reason == nil { reason = text } } }
+    func take() -> String? { lock.withLock { defer { reason = nil }; return reason } }
+}
+
 /// A worker: a DEALER connected to the coordinator that drives `WorkerLogic`
 /// and trains assigned tasks with `FoldRunner` on a background thread, so the
 /// poll loop keeps heartbeating while a fold trains.
 ///
+/// Started without a manifest it takes the coordinator's from the welcome and
+/// loads its data, with the data folder mapped onto `dataRoot` when given.
 /// A result carries three payloads: the OOF probabilities [rows, K], the test
 /// probabilities [test rows, K] and the validation row indices as Float32
 /// (exact below 2^24 rows). Compute threads are the caller's setting
-/// (`ComputeThreads.set`); `threads` is only announced in the hello.
+/// (`ComputeThreads.set`); `threads` is announced in the hello and used to decode images.
 public final class WorkerShell {
     public let endpoint: String
-    public let manifest: Manifest
-    public let data: ExperimentData
+    public let threads: Int
+    public let dataRoot: URL?
     /// How long one poll waits for a message before the logic gets a tick.
     public var pollInterval = 0.1
     public private(set) var logic: WorkerLogic
     private let context: ZMQContext
     private let inbox = TrainingInbox()
+    private let loaded = LoadedExperiment()
+    private let stop = StopRequest()
     private let log: @Sendable (String) -> Void
     private var socket: ZMQSocket?
     private var reconnectAt: Double?
 
-    public init(context: ZMQContext, endpoint: String, manifest: Manifest, data: ExperimentData, workerID: String,
-                host: String = ProcessInfo.processInfo.hostName, threads: Int,
+    /// A worker that gets its manifest from the coordinator.
+    public init(context: ZMQContext, endpoint: String, workerID: String,
+                host: String = ProcessInfo.processInfo.hostName, threads: Int, dataRoot: URL? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
-        (self.context, self.endpoint, self.manifest, self.data, self.log) = (context, endpoint, manifest, data, log)
-        logic = WorkerLogic(workerID: workerID, host: host, threads: threads, datasetFingerprint: data.fingerprint)
+        (self.context, self.endpoint, self.threads, self.dataRoot, self.log) = (context, endpoint, threads, dataRoot, log)
+        logic = WorkerLogic(workerID: workerID, host: host, threads: threads)
     }
 
-    /// Runs until the coordinator shuts this worker down or rejects it (returns
-    /// the reason) or until `deadline` passes (returns nil).
+    /// A worker with its manifest and data already loaded (the coordinator must run the same manifest).
+    public convenience init(context: ZMQContext, endpoint: String, manifest: Manifest, data: ExperimentData,
+                            workerID: String, host: String = ProcessInfo.processInfo.hostName, threads: Int,
+                            log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(context: context, endpoint: endpoint, workerID: workerID, host: host, threads: threads, log: log)
+        loaded.current = (manifest, data)
+        logic = WorkerLogic(workerID: workerID, host: host, threads: threads, datasetFingerprint: data.fingerprint,
+                            manifestHash: manifest.hash)
+    }
+
+    /// Asks the worker to hand back its task and exit; safe from any thread (a signal handler's queue).
+    public func requestStop(reason: String) { stop.request(reason) }
+
+    /// Runs until the coordinator shuts this worker down or rejects it, or a
+    /// stop is requested (returns the reason), or `deadline` passes (returns nil).
     public func run(until deadline: Date = .distantFuture) throws -> String? {
         defer { close() }
         try connect()
@@ -77,7 +116,7 @@ public final class WorkerShell {
     }
 
     // Waits up to one poll interval for a message, then hands the logic what
-    // arrived, what the training thread posted and a tick.
+    // arrived, what the training thread posted, a stop request and a tick.
     private func nextEvents() throws -> [WorkerAction] {
         var actions: [WorkerAction] = []
         if let socket {
@@ -97,6 +136,7 @@ public final class WorkerShell {
             }
         }
         for event in inbox.drain() { actions += logic.handle(event, now: Self.now()) }
+        if let reason = stop.take() { actions += logic.handle(.stopRequested(reason: reason), now: Self.now()) }
         actions += logic.handle(.tick, now: Self.now())
         return actions
     }
@@ -111,6 +151,8 @@ public final class WorkerShell {
                     // A lost message is the protocol's business: heartbeats and liveness recover it.
                     log("could not send \(message.command) to \(endpoint): \(error)")
                 }
+            case .loadManifest(let offer):
+                startLoading(offer)
             case .startTask(let assignment):
                 startTraining(assignment)
             case .cancelTask:
@@ -126,22 +168,45 @@ public final class WorkerShell {
         }
     }
 
+    /// Loads the offered manifest's data on a background thread (the poll loop stays responsive).
+    private func startLoading(_ offer: ManifestOffer) {
+        let generation = inbox.nextGeneration()
+        let (inbox, loaded, dataRoot, threads) = (inbox, loaded, dataRoot, threads)
+        Thread {
+            do {
+                var manifest = try Manifest.fromCanonicalJSON(offer.json)
+                manifest.file = URL(fileURLWithPath: offer.directory, isDirectory: true).appendingPathComponent("manifest.yaml")
+                if let dataRoot { manifest = manifest.mappingDataFolder(to: dataRoot) }
+                guard manifest.hash == offer.hash else {
+                    return inbox.post(.manifestFailed("the manifest arrived with hash \(manifest.hash), the coordinator's is \(offer.hash); run the same Foldwise release on both machines"), generation: generation)
+                }
+                let data = try ExperimentData(manifest: manifest, threads: threads)
+                loaded.current = (manifest, data)
+                inbox.post(.manifestLoaded(hash: manifest.hash, datasetFingerprint: data.fingerprint), generation: generation)
+            } catch {
+                let hint = dataRoot == nil ? "; if this machine keeps the data elsewhere, pass --data-root" : ""
+                inbox.post(.manifestFailed("\(error)\(hint)"), generation: generation)
+            }
+        }.start()
+    }
+
     private func startTraining(_ assignment: TaskAssignment) {
         let generation = inbox.nextGeneration()
         let fold = assignment.task.fold
-        guard assignment.task.manifestHash == manifest.hash else {
-            return inbox.post(.taskFailed("task \(assignment.taskID) belongs to manifest \(assignment.task.manifestHash), this worker loaded manifest \(manifest.hash); start the worker with the coordinator's manifest"), generation: generation)
+        guard let (manifest, data) = loaded.current, assignment.task.manifestHash == manifest.hash else {
+            return inbox.post(.taskFailed("task \(assignment.taskID) belongs to manifest \(assignment.task.manifestHash), this worker has not loaded it"), generation: generation)
         }
         guard let spec = manifest.model(named: fold.model) else {
-            return inbox.post(.taskFailed("task \(assignment.taskID) names model \(fold.model), which this worker's manifest does not define"), generation: generation)
+            return inbox.post(.taskFailed("task \(assignment.taskID) names model \(fold.model), which the manifest does not define"), generation: generation)
         }
-        let (manifest, data, inbox, epochs) = (manifest, data, inbox, spec.epochs)
+        let (inbox, epochs) = (inbox, spec.epochs)
         let thread = Thread {
-            let result = FoldRunner(manifest: manifest, data: data).run(fold) { progress in
+            let runner = FoldRunner(manifest: manifest, data: data)
+            let result = runner.run(fold, progress: { progress in
                 guard case .epoch(let record) = progress else { return }
-                inbox.post(.taskProgress(epoch: record.epoch, epochs: epochs, trainLoss: record.trainLoss,
-                                         validationScore: record.validationScore), generation: generation)
-            }
+                inbox.post(.taskProgress(record, epochs: epochs), generation: generation)
+            }, isCancelled: { inbox.isStale(generation) })
+            guard let result else { return }
             inbox.post(.taskFinished(score: result.score, payloads: Self.payloads(of: result)), generation: generation)
         }
         // Training recurses through the layers; give it a main-thread-sized stack.

@@ -140,6 +140,11 @@ public final class ExperimentDatabase: Sendable {
         return try records.map { try $0.predictionSet() }
     }
 
+    /// The train rows of a task's OOF predictions, or nil when none were stored.
+    public func validationRows(taskID: String) throws -> [Int]? {
+        try writer.read { db in try ValidationRowsRecord.fetchOne(db, key: taskID) }?.decoded()
+    }
+
     public func scores(experimentID: Int64) throws -> [ScoreRecord] {
         try writer.read { db in
             try ScoreRecord.filter(Column("experimentID") == experimentID)

@@ -78,6 +78,16 @@ enum Migrations {
                 table.primaryKey(["experimentID", "subject", "metric"])
             }
         }
+        migrator.registerMigration("v2-validation-rows") { db in
+            // Which train rows a task's OOF predictions belong to, as int64 so
+            // the OOF matrix can be assembled from the database alone.
+            try db.create(table: "validationRows") { table in
+                table.primaryKey("taskID", .text).references("task", onDelete: .cascade)
+                table.column("count", .integer).notNull()
+                table.column("rows", .blob).notNull()
+                table.column("checksum", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -38,6 +38,27 @@ enum PredictionBlob {
         return values
     }
 
+    /// Row indices as int64 little-endian bytes (exact at any data set size).
+    static func encode(rows: [Int]) -> Data {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(rows.count * 8)
+        for row in rows {
+            let bits = UInt64(bitPattern: Int64(row))
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        }
+        return Data(bytes)
+    }
+
+    static func decodeRows(_ data: Data) -> [Int]? {
+        guard data.count % 8 == 0 else { return nil }
+        let bytes = [UInt8](data)
+        return stride(from: 0, to: bytes.count, by: 8).map { start in
+            var bits: UInt64 = 0
+            for offset in 0..<8 { bits |= UInt64(bytes[start + offset]) << UInt64(offset * 8) }
+            return Int(Int64(bitPattern: bits))
+        }
+    }
+
     static func crc32(_ data: Data) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in data {

@@ -181,3 +181,28 @@ struct PredictionSetRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         .malformedPredictionSet(taskID: taskID, name: name, kind: kind, reason: reason)
     }
 }
+
+/// The train rows a task's OOF predictions belong to, in prediction order.
+struct ValidationRowsRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "validationRows"
+    var taskID: String
+    var count: Int
+    var rows: Data
+    var checksum: Int64
+
+    init(taskID: String, rows: [Int]) {
+        self.taskID = taskID
+        self.count = rows.count
+        self.rows = PredictionBlob.encode(rows: rows)
+        self.checksum = Int64(PredictionBlob.crc32(self.rows))
+    }
+
+    func decoded() throws -> [Int] {
+        let computed = PredictionBlob.crc32(rows)
+        guard Int64(computed) == checksum, let values = PredictionBlob.decodeRows(rows), values.count == count else {
+            throw StorageError.checksumMismatch(taskID: taskID, name: "validation rows", kind: .oof,
+                                                stored: UInt32(truncatingIfNeeded: checksum), computed: computed)
+        }
+        return values
+    }
+}

@@ -46,12 +46,15 @@ extension ExperimentDatabase {
     /// false (storing nothing) for a stale attempt or an already finished task.
     @discardableResult
     public func completeTask(taskID: String, attempt: Int, predictions: [PredictionSet],
-                             scores: [String: Double] = [:], now: Date = Date()) throws -> Bool {
+                             validationRows: [Int]? = nil, scores: [String: Double] = [:],
+                             now: Date = Date()) throws -> Bool {
         let records = try Self.predictionRecords(taskID: taskID, predictions)
+        let rows = validationRows.map { ValidationRowsRecord(taskID: taskID, rows: $0) }
         return try writer.write { db in
             var task = try Self.requireTask(taskID, db)
             guard task.state == .running, task.attempts == attempt else { return false }
             for record in records { try record.insert(db) }
+            try rows?.insert(db, onConflict: .replace)
             for (metric, value) in scores {
                 try ScoreRecord(experimentID: task.experimentID, subject: taskID, metric: metric, value: value)
                     .insert(db, onConflict: .replace)
@@ -96,6 +99,17 @@ extension ExperimentDatabase {
                 try task.update(db)
             }
             return running.count
+        }
+    }
+
+    /// For a re-run: tasks that failed or were abandoned for good get a new
+    /// round of attempts. Returns how many went back to the queue.
+    @discardableResult
+    public func requeueGivenUp(experimentID: Int64, now: Date = Date()) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE task SET state = ?, updatedAt = ? WHERE experimentID = ? AND state IN (?, ?)",
+                           arguments: [TaskState.queued, now, experimentID, TaskState.failed, TaskState.abandoned])
+            return db.changesCount
         }
     }
 

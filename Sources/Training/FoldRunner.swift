@@ -11,13 +11,18 @@ public struct FoldTask: Sendable, Hashable, Codable {
     public init(model: String, seed: Int, fold: Int) { (self.model, self.seed, self.fold) = (model, seed, fold) }
 }
 
-public struct EpochRecord: Sendable, Codable {
+public struct EpochRecord: Sendable, Codable, Hashable {
     public var epoch: Int
     public var trainLoss: Double
     public var validationLoss: Double
     public var validationScore: Double
     public var learningRate: Double
     public var seconds: Double
+    public init(epoch: Int, trainLoss: Double, validationLoss: Double, validationScore: Double,
+                learningRate: Double, seconds: Double) {
+        (self.epoch, self.trainLoss, self.validationLoss) = (epoch, trainLoss, validationLoss)
+        (self.validationScore, self.learningRate, self.seconds) = (validationScore, learningRate, seconds)
+    }
 }
 
 public enum FoldProgress: Sendable {
@@ -47,6 +52,15 @@ public struct FoldRunner {
     /// Trains the task's model and predicts its held-out fold and the test set.
     /// All randomness comes from the task's fields.
     public func run(_ task: FoldTask, progress: (FoldProgress) -> Void = { _ in }) -> FoldResult {
+        guard let result = run(task, progress: progress, isCancelled: { false }) else {
+            preconditionFailure("a run that cannot be cancelled always finishes")
+        }
+        return result
+    }
+
+    /// As `run(_:progress:)`, but gives up (returning nil) at the first batch
+    /// after `isCancelled` turns true: a worker whose lease is gone stops training.
+    public func run(_ task: FoldTask, progress: (FoldProgress) -> Void, isCancelled: () -> Bool) -> FoldResult? {
         guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
         let folds = data.folds(manifest.cv, seed: task.seed)
         let trainRows = folds.indices.filter { folds[$0] != task.fold }
@@ -70,6 +84,7 @@ public struct FoldRunner {
                                      augmentation: augmentation, augmentSeed: taskSeed &+ UInt64(epoch), dropLast: true)
             var lossSum = 0.0
             for (b, batch) in loader.enumerated() {
+                if isCancelled() { return nil }
                 lossSum += Double(trainer.trainStep(images: batch.images, targets: .classes(batch.labels)))
                 progress(.batch(epoch: epoch, done: b + 1, total: loader.batchCount))
             }

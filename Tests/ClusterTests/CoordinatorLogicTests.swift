@@ -68,10 +68,10 @@ final class CoordinatorLogicTests: XCTestCase {
         for now in [1.0, 2.0, 2.9] {
             _ = coordinator.handle(.received(w2, .heartbeat), now: now)
             let actions = coordinator.handle(.tick, now: now)
-            XCTAssertFalse(actions.contains { if case .taskFailed = $0 { true } else { false } }, "w1 is silent for only \(now) s")
+            XCTAssertFalse(actions.contains { if case .taskLost = $0 { true } else { false } }, "w1 is silent for only \(now) s")
         }
         let expiry = coordinator.handle(.tick, now: 3)
-        XCTAssertTrue(expiry.contains(.taskFailed(taskID: tasks[0].id, attempt: 1, message: "worker a on node-a silent for 3.0 s; its lease is lost")))
+        XCTAssertTrue(expiry.contains(.taskLost(taskID: tasks[0].id, attempt: 1, message: "worker a on node-a silent for 3.0 s; its lease is lost")))
         XCTAssertTrue(assignments(expiry).isEmpty, "the retry waits for its backoff")
         _ = coordinator.handle(.received(w2, .heartbeat), now: 3.5)
         let retry = assignments(coordinator.handle(.tick, now: 4))
@@ -158,7 +158,8 @@ final class CoordinatorLogicTests: XCTestCase {
         let task = Self.tasks(1)[0]
         var coordinator = CoordinatorLogic(tasks: [task], maxAttempts: 2, datasetFingerprint: "fp01")
         let lease = join(&coordinator, [(w1, "a")])[0]
-        let progress = TaskProgress(taskID: task.id, attempt: lease.attempt, epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.8)
+        let progress = TaskProgress(taskID: task.id, attempt: lease.attempt, epoch: 1, epochs: 4, trainLoss: 0.5,
+                                    validationLoss: 0.6, validationScore: 0.8, learningRate: 0.01, seconds: 1)
         XCTAssertEqual(coordinator.handle(.received(w1, .progress(progress)), now: 0.5), [.taskProgress(progress)])
         var old = progress
         old.attempt = 7
@@ -173,5 +174,41 @@ final class CoordinatorLogicTests: XCTestCase {
         XCTAssertEqual(coordinator.handle(.tick, now: 1.0), [.send(w1, .heartbeat)])
         XCTAssertEqual(coordinator.handle(.tick, now: 1.5), [])
         XCTAssertTrue(logs(coordinator.handle(.received(w2, .heartbeat), now: 1.6)).first?.contains("not said hello") ?? false)
+    }
+
+    func testWorkerWithoutTheManifestGetsItAndIsAdmittedOnlyWithItsData() {
+        let tasks = Self.tasks(1)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 1, datasetFingerprint: "fp01")
+        let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
+        coordinator.manifestOffer = offer
+        let bare = Message.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 1, datasetFingerprint: ""))
+        XCTAssertEqual(coordinator.handle(.received(w1, bare), now: 0).filter { if case .send = $0 { true } else { false } },
+                       [.send(w1, .welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer)))])
+        XCTAssertEqual(coordinator.summary.workers, 0, "not admitted before it has the data")
+        XCTAssertTrue(assignments(coordinator.handle(.received(w1, .ready), now: 0.1)).isEmpty)
+        let loaded = Message.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 1, datasetFingerprint: "fp01",
+                                         manifestHash: "m1"))
+        XCTAssertTrue(coordinator.handle(.received(w1, loaded), now: 0.2).contains(.send(w1, .welcome(Welcome(workerID: "a", heartbeatInterval: 1)))))
+        XCTAssertEqual(assignments(coordinator.handle(.received(w1, .ready), now: 0.3)).map(\.1), [TaskAssignment(task: tasks[0], attempt: 1)])
+        // Loaded for the manifest but from other data: rejected like any mismatch.
+        let other = Message.hello(Hello(protocolVersion: 1, workerID: "b", host: "node-b", threads: 1, datasetFingerprint: "fp02",
+                                        manifestHash: "m1"))
+        XCTAssertTrue(coordinator.handle(.received(w2, other), now: 0.4).contains {
+            if case .send(w2, .reject(let reject)) = $0 { reject.reason.contains("fp02") } else { false }
+        })
+    }
+
+    func testHandedBackTaskIsRequeuedAtOnceWithoutUsingAnAttemptAndTheWorkerGetsNoMore() {
+        let tasks = Self.tasks(1)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 1, datasetFingerprint: "fp01")
+        let lease = join(&coordinator, [(w1, "a")])[0]
+        let back = Message.failure(TaskFailure(taskID: lease.taskID, attempt: lease.attempt, message: "SIGTERM", handedBack: true))
+        let actions = coordinator.handle(.received(w1, back), now: 1)
+        XCTAssertTrue(actions.contains(.taskHandedBack(taskID: lease.taskID, attempt: 1, message: "SIGTERM")))
+        XCTAssertFalse(actions.contains(.taskAbandoned(taskID: lease.taskID)), "one allowed attempt, yet not given up")
+        XCTAssertTrue(assignments(actions).isEmpty, "the stopping worker gets nothing")
+        XCTAssertEqual(coordinator.summary, CoordinatorLogic.Summary(queued: 1, running: 0, done: 0, abandoned: 0, workers: 0))
+        let next = join(&coordinator, [(w2, "b")], now: 1.1)
+        XCTAssertEqual(next, [TaskAssignment(task: tasks[0], attempt: 2)], "no backoff for a hand-back")
     }
 }

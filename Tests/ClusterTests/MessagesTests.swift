@@ -50,13 +50,49 @@ final class MessagesTests: XCTestCase {
     }
 
     func testProgress() {
-        // {"attempt":1,"epoch":3,"epochs":8,"taskID":"90c640d898ab2585","trainLoss":0.25,"validationScore":0.875}
-        assertGolden(.progress(TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 3, epochs: 8, trainLoss: 0.25, validationScore: 0.875)),
+        // {"attempt":1,"epoch":3,"epochs":8,"learningRate":0.001,"seconds":1.5,"taskID":"90c640d898ab2585","trainLoss":0.25,"validationLoss":0.5,"validationScore":0.875}
+        assertGolden(.progress(TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 3, epochs: 8, trainLoss: 0.25, validationLoss: 0.5,
+                                            validationScore: 0.875, learningRate: 0.001, seconds: 1.5)),
                      [signature, hex("05"), hex("""
                         7b226174 74656d70 74223a31 2c226570 6f636822 3a332c22 65706f63 6873223a
-                        382c2274 61736b49 44223a22 39306336 34306438 39386162 32353835 222c2274
-                        7261696e 4c6f7373 223a302e 32352c22 76616c69 64617469 6f6e5363 6f726522
-                        3a302e38 37357d
+                        382c226c 6561726e 696e6752 61746522 3a302e30 30312c22 7365636f 6e647322
+                        3a312e35 2c227461 736b4944 223a2239 30633634 30643839 38616232 35383522
+                        2c227472 61696e4c 6f737322 3a302e32 352c2276 616c6964 6174696f 6e4c6f73
+                        73223a30 2e352c22 76616c69 64617469 6f6e5363 6f726522 3a302e38 37357d
+                        """)])
+    }
+
+    func testHelloWithTheManifestHashOfItsData() {
+        // {"datasetFingerprint":"fp01","host":"node-a","manifestHash":"abc123","protocolVersion":1,"threads":2,"workerID":"w1"}
+        assertGolden(.hello(Hello(protocolVersion: 1, workerID: "w1", host: "node-a", threads: 2, datasetFingerprint: "fp01",
+                                  manifestHash: "abc123")),
+                     [signature, hex("01"), hex("""
+                        7b226461 74617365 7446696e 67657270 72696e74 223a2266 70303122 2c22686f
+                        7374223a 226e6f64 652d6122 2c226d61 6e696665 73744861 7368223a 22616263
+                        31323322 2c227072 6f746f63 6f6c5665 7273696f 6e223a31 2c227468 72656164
+                        73223a32 2c22776f 726b6572 4944223a 22773122 7d
+                        """)])
+    }
+
+    func testWelcomeCarryingTheManifest() {
+        // {"heartbeatInterval":1,"manifest":{"directory":"/exp","hash":"abc123","json":"{}"},"workerID":"w1"}
+        let offer = ManifestOffer(hash: "abc123", json: "{}", directory: "/exp")
+        assertGolden(.welcome(Welcome(workerID: "w1", heartbeatInterval: 1, manifest: offer)),
+                     [signature, hex("02"), hex("""
+                        7b226865 61727462 65617449 6e746572 76616c22 3a312c22 6d616e69 66657374
+                        223a7b22 64697265 63746f72 79223a22 2f657870 222c2268 61736822 3a226162
+                        63313233 222c226a 736f6e22 3a227b7d 227d2c22 776f726b 65724944 223a2277
+                        31227d
+                        """)])
+    }
+
+    func testFailureHandedBack() {
+        // {"attempt":2,"handedBack":true,"message":"stopping","taskID":"90c640d898ab2585"}
+        assertGolden(.failure(TaskFailure(taskID: Self.taskID, attempt: 2, message: "stopping", handedBack: true)),
+                     [signature, hex("07"), hex("""
+                        7b226174 74656d70 74223a32 2c226861 6e646564 4261636b 223a7472 75652c22
+                        6d657373 61676522 3a227374 6f707069 6e67222c 22746173 6b494422 3a223930
+                        63363430 64383938 61623235 3835227d
                         """)])
     }
 
@@ -114,7 +150,8 @@ final class MessagesTests: XCTestCase {
     }
 
     func testNonFiniteLossesTravelAsStrings() throws {
-        let progress = TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 1, epochs: 2, trainLoss: .nan, validationScore: -.infinity)
+        let progress = TaskProgress(taskID: Self.taskID, attempt: 1, epoch: 1, epochs: 2, trainLoss: .nan, validationLoss: .infinity,
+                                    validationScore: -.infinity, learningRate: 0.1, seconds: 2)
         let frames = Message.progress(progress).encode()
         XCTAssertTrue(String(decoding: frames[2], as: UTF8.self).contains(#""trainLoss":"NaN""#))
         guard case .progress(let decoded) = try Message.decode(frames) else { return XCTFail("not progress") }

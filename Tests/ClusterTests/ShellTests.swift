@@ -150,7 +150,7 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(counts[.done], 2)
     }
 
-    func testARestartLeavesOutTasksThatFailedForGoodAndRequeuesRunningOnes() throws {
+    func testARestartRetriesTasksThatFailedForGoodAndRequeuesRunningOnes() throws {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
         defer { dataset.remove() }
         let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
@@ -168,11 +168,12 @@ final class ShellTests: XCTestCase {
         let second = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                           dataFingerprint: "f", database: try ExperimentDatabase.open(at: databaseURL))
         defer { second.close(linger: 0) }
-        XCTAssertEqual(second.logic.summary.queued, 1)
+        XCTAssertEqual(second.logic.summary.queued, 2)
         XCTAssertEqual(second.logic.summary.done, 0)
         XCTAssertEqual(try second.database.task(id: running)?.state, .queued)
-        XCTAssertEqual(try second.database.task(id: failed)?.state, .failed)
+        XCTAssertEqual(try second.database.task(id: failed)?.state, .queued)
         XCTAssertEqual(try second.database.attempts(taskID: running).map(\.outcome), [.abandoned])
+        XCTAssertEqual(try second.database.attempts(taskID: failed).map(\.outcome), [.failed])
     }
 
     /// Each task trains for longer than the 0.75 s liveness window (about 0.9 s
@@ -188,7 +189,7 @@ final class ShellTests: XCTestCase {
         let context = try ZMQContext()
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
-                                               maxAttempts: 1, heartbeatInterval: 0.25)
+                                               settings: CoordinatorSettings(maxAttempts: 1, heartbeatInterval: 0.25))
         defer { coordinator.close(linger: 0) }
         coordinator.pollInterval = 0.02
         let port = try XCTUnwrap(coordinator.port)

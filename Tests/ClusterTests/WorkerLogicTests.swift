@@ -30,8 +30,10 @@ final class WorkerLogicTests: XCTestCase {
         let assignment = TaskAssignment(task: task, attempt: 3)
         XCTAssertEqual(worker.handle(.received(.task(assignment)), now: 0.2), [.startTask(assignment)])
         XCTAssertEqual(worker.state, .working(assignment))
-        XCTAssertEqual(worker.handle(.taskProgress(epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.9), now: 0.3),
-                       [.send(.progress(TaskProgress(taskID: task.id, attempt: 3, epoch: 1, epochs: 4, trainLoss: 0.5, validationScore: 0.9)))])
+        let record = EpochRecord(epoch: 1, trainLoss: 0.5, validationLoss: 0.4, validationScore: 0.9, learningRate: 0.01, seconds: 2)
+        XCTAssertEqual(worker.handle(.taskProgress(record, epochs: 4), now: 0.3),
+                       [.send(.progress(TaskProgress(taskID: task.id, attempt: 3, epoch: 1, epochs: 4, trainLoss: 0.5, validationLoss: 0.4,
+                                                     validationScore: 0.9, learningRate: 0.01, seconds: 2)))])
         let payload = Payload(shape: [2], scalars: [0.25, 0.75])
         XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, payloads: [payload]), now: 0.4),
                        [.send(.result(TaskResult(taskID: task.id, attempt: 3, score: 0.9, payloads: [payload])))])
@@ -154,5 +156,41 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(done.sorted(), tasks.map(\.id).sorted(), "every task done exactly once")
         XCTAssertEqual(exits[0], "the coordinator shut this worker down: all tasks are finished")
         XCTAssertEqual(coordinator.summary.done, 5)
+    }
+
+    func testWorkerWithoutAManifestLoadsTheOfferedOneThenSaysHelloWithItsData() {
+        var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
+        XCTAssertEqual(worker.handle(.connected, now: 0),
+                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "")))])
+        let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
+        let actions = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
+        XCTAssertEqual(actions.last, .loadManifest(offer))
+        XCTAssertEqual(worker.state, .loading(offer))
+        XCTAssertEqual(worker.handle(.tick, now: 30), [], "loading data can take long: no liveness, no heartbeats")
+        XCTAssertEqual(worker.handle(.manifestLoaded(hash: "m1", datasetFingerprint: "fp01"), now: 31),
+                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01",
+                                           manifestHash: "m1")))])
+        XCTAssertEqual(worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 31.1).last, .send(.ready))
+    }
+
+    func testDataThatCannotBeLoadedEndsTheWorkerWithTheReason() {
+        var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
+        _ = worker.handle(.connected, now: 0)
+        let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
+        let reason = "cannot load the coordinator's manifest and data: train.csv is missing"
+        XCTAssertEqual(worker.handle(.manifestFailed("train.csv is missing"), now: 1), [.exit(reason: reason)])
+        XCTAssertEqual(worker.state, .exited(reason: reason))
+    }
+
+    func testStopHandsTheTaskBackAndExits() {
+        var worker = workingWorker()
+        let actions = worker.handle(.stopRequested(reason: "SIGTERM"), now: 1)
+        XCTAssertEqual(actions, [.send(.failure(TaskFailure(taskID: task.id, attempt: 3,
+                                                            message: "worker a is stopping (SIGTERM); task handed back", handedBack: true))),
+                                 .cancelTask, .exit(reason: "stopping: SIGTERM")])
+        var idle = makeWorker()
+        _ = idle.handle(.connected, now: 0)
+        XCTAssertEqual(idle.handle(.stopRequested(reason: "SIGTERM"), now: 1), [.exit(reason: "stopping: SIGTERM")])
     }
 }

@@ -168,4 +168,32 @@ final class TaskTransitionsTests: XCTestCase {
             XCTAssertEqual(try database.predictions(taskID: "task-0"), [], label)
         }
     }
+
+    func testValidationRowsAreStoredWithTheResultAndReadBackExactly() throws {
+        try forEachDatabase { database, label in
+            _ = try seedTasks(database)
+            let attempt = try database.startAttempt(taskID: "task-0", worker: "w", host: "h", now: testDate)
+            let rows = [0, 7, 1 << 40, 3]   // 2^40 is not exact in Float32
+            XCTAssertTrue(try database.completeTask(taskID: "task-0", attempt: attempt, predictions: [],
+                                                    validationRows: rows, now: testDate), label)
+            XCTAssertEqual(try database.validationRows(taskID: "task-0"), rows, label)
+            XCTAssertNil(try database.validationRows(taskID: "task-1"), label)
+        }
+    }
+
+    func testRequeueGivenUpReturnsFailedAndAbandonedTasksOnly() throws {
+        try forEachDatabase { database, label in
+            let (experimentID, _) = try seedTasks(database)
+            let failed = try database.startAttempt(taskID: "task-0", worker: "w", host: "h", now: testDate)
+            try database.failAttempt(taskID: "task-0", attempt: failed, message: "boom", requeue: false, now: testDate)
+            let lost = try database.startAttempt(taskID: "task-1", worker: "w", host: "h", now: testDate)
+            try database.abandonAttempt(taskID: "task-1", attempt: lost, message: "gone", requeue: false, now: testDate)
+            let done = try database.startAttempt(taskID: "task-2", worker: "w", host: "h", now: testDate)
+            try database.completeTask(taskID: "task-2", attempt: done, predictions: [], now: testDate)
+            XCTAssertEqual(try database.requeueGivenUp(experimentID: experimentID), 2, label)
+            XCTAssertEqual(try database.tasks().map(\.state), [.queued, .queued, .done], label)
+            // The attempt count carries on, so the next attempt gets a new number.
+            XCTAssertEqual(try database.startAttempt(taskID: "task-0", worker: "w", host: "h", now: testDate), 2, label)
+        }
+    }
 }
