@@ -8,6 +8,8 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var cv: CVSection
     public var metric: MetricName
     public var models: [ModelSpec]
+    /// Retries and heartbeats of a distributed run. In the canonical JSON but not in `hash`.
+    public var cluster: ClusterSection
     /// Where the manifest was loaded from; relative data paths resolve against its folder.
     /// Not part of the canonical JSON, so moving a project does not change its hash.
     public var file: URL?
@@ -16,18 +18,45 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var dataRoot: DataRootMapping?
 
     private enum CodingKeys: String, CodingKey {
-        case name, data, cv, metric, models
+        case name, data, cv, metric, models, cluster
     }
 
     public init(name: String, data: DataSection, cv: CVSection = CVSection(), metric: MetricName = .accuracy,
-                models: [ModelSpec], file: URL? = nil) {
+                models: [ModelSpec], cluster: ClusterSection = ClusterSection(), file: URL? = nil) {
         self.name = name
         self.data = data
         self.cv = cv
         self.metric = metric
         self.models = models
+        self.cluster = cluster
         self.file = file
     }
+
+    /// JSON stored before the `cluster` section existed has none: it reads as the defaults.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name),
+                  data: try container.decode(DataSection.self, forKey: .data),
+                  cv: try container.decode(CVSection.self, forKey: .cv),
+                  metric: try container.decode(MetricName.self, forKey: .metric),
+                  models: try container.decode([ModelSpec].self, forKey: .models),
+                  cluster: try container.decodeIfPresent(ClusterSection.self, forKey: .cluster) ?? ClusterSection())
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(data, forKey: .data)
+        try container.encode(cv, forKey: .cv)
+        try container.encode(metric, forKey: .metric)
+        try container.encode(models, forKey: .models)
+        if encoder.userInfo[Self.omitsClusterKey] as? Bool != true {
+            try container.encode(cluster, forKey: .cluster)
+        }
+    }
+
+    /// Set in an encoder's `userInfo` to leave `cluster` out, as `hash` does.
+    private static var omitsClusterKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "foldwise.omitsCluster")! }
 
     public static func load(_ url: URL) throws -> Manifest {
         let text: String
@@ -94,20 +123,28 @@ public struct Manifest: Sendable, Equatable, Codable {
     }
 
     /// The manifest with every default filled in, as JSON with sorted snake_case keys: what is
-    /// stored with an experiment and what `hash` is computed from. Paths appear as written.
+    /// stored with an experiment and sent to workers. Paths appear as written.
     public func canonicalJSON() -> String {
+        canonicalJSON(omittingCluster: false)
+    }
+
+    /// Without `cluster` this is exactly the canonical JSON from before that section existed,
+    /// so old experiments keep their hash.
+    private func canonicalJSON(omittingCluster: Bool) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.userInfo[Self.omitsClusterKey] = omittingCluster
         guard let bytes = try? encoder.encode(self), let text = String(data: bytes, encoding: .utf8) else {
             preconditionFailure("a Manifest holds only finite numbers and strings, so it always encodes")
         }
         return text
     }
 
-    /// 64-bit FNV-1a of `canonicalJSON()` as 16 hex digits; tasks are keyed by it.
+    /// 64-bit FNV-1a of the canonical JSON without `cluster`, as 16 hex digits; tasks are keyed
+    /// by it. Retry and heartbeat settings do not change what is trained, so they stay out.
     public var hash: String {
-        let hex = String(Self.fnv1a(canonicalJSON()), radix: 16)
+        let hex = String(Self.fnv1a(canonicalJSON(omittingCluster: true)), radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
@@ -144,7 +181,7 @@ public struct DataRootMapping: Sendable, Equatable {
 }
 
 extension Manifest {
-    static let keys = ["name", "data", "cv", "metric", "models"]
+    static let keys = ["name", "data", "cv", "metric", "models", "cluster"]
 
     static func read(_ root: ValueNode) throws -> Manifest {
         let map = try root.mapping()
@@ -166,6 +203,7 @@ extension Manifest {
             }
             models.append(model)
         }
-        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models)
+        let cluster = try ClusterSection.read(map.optional("cluster"))
+        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster)
     }
 }

@@ -7,6 +7,7 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.name, "test")
         XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true, groupColumn: nil))
         XCTAssertEqual(manifest.metric, .accuracy)
+        XCTAssertEqual(manifest.cluster, ClusterSection())
         XCTAssertNil(manifest.file)
         let model = try XCTUnwrap(manifest.model(named: "a"))
         XCTAssertEqual(model, ModelSpec(name: "a", arch: ArchSpec(name: "resnet_ref"), lr: 0.001, epochs: 3, batchSize: 32))
@@ -20,7 +21,9 @@ final class ManifestTests: XCTestCase {
     func testUnknownTopLevelKeySuggestsTheClosest() {
         assertManifestError(Fixture.yaml(top: ["metrc: accuracy"]), line: 15, keyPath: "metrc",
                             message: "unknown key `metrc` in the manifest",
-                            fix: "use the keys name, data, cv, metric, models; did you mean `metric`?")
+                            fix: "use the keys name, data, cv, metric, models, cluster; did you mean `metric`?")
+        assertManifestError(Fixture.yaml(top: ["clutser: {max_attempts: 5}"]), line: 15, keyPath: "clutser",
+                            message: "unknown key `clutser` in the manifest", fix: "did you mean `cluster`?")
     }
 
     func testMissingRequiredTopLevelKey() {
@@ -56,7 +59,9 @@ final class ManifestTests: XCTestCase {
     func testCanonicalJSONIsStableSortedAndComplete() throws {
         let json = try Fixture.parse(Fixture.yaml()).canonicalJSON()
         XCTAssertEqual(json, try Fixture.parse(Fixture.yaml()).canonicalJSON())
-        XCTAssertTrue(json.hasPrefix("{\"cv\":{\"folds\":5,\"seeds\":[0],\"stratify\":true},\"data\":{\"channels\":1,"), json)
+        XCTAssertTrue(json.hasPrefix("{\"cluster\":{\"heartbeat_interval\":1,\"liveness\":3,\"max_attempts\":3,"
+                                     + "\"max_retry_delay\":60,\"retry_delay\":1},"
+                                     + "\"cv\":{\"folds\":5,\"seeds\":[0],\"stratify\":true},\"data\":{\"channels\":1,"), json)
         for fragment in ["\"train_csv\":\"train.csv\"", "\"min_lr\":0", "\"label_smoothing\":0", "\"batch_size\":32",
                          "\"weight_decay\":0", "\"final_div_factor\":10000", "\"stem\":\"conv3\"", "\"mean\":[0.5]"] {
             XCTAssertTrue(json.contains(fragment), "\(fragment) missing from \(json)")
@@ -66,6 +71,21 @@ final class ManifestTests: XCTestCase {
     func testCanonicalJSONRoundTrips() throws {
         let manifest = try Fixture.parse(Fixture.yaml(model: ["schedule: {name: cosine, min_lr: 1e-5}"]))
         XCTAssertEqual(try Manifest.fromCanonicalJSON(manifest.canonicalJSON()), manifest)
+        let retrying = try Fixture.parse(Fixture.yaml(top: ["cluster: {max_attempts: 6, heartbeat_interval: 0.1}"]))
+        XCTAssertEqual(try Manifest.fromCanonicalJSON(retrying.canonicalJSON()), retrying)
+        XCTAssertEqual(try Manifest.fromCanonicalJSON(retrying.canonicalJSON()).cluster.heartbeatInterval, 0.1)
+    }
+
+    /// Experiments stored before `cluster` existed have no such key: it reads as the defaults.
+    func testCanonicalJSONWithoutClusterReadsTheDefaults() throws {
+        let retrying = try Fixture.parse(Fixture.yaml(top: ["cluster: {max_attempts: 6, liveness: 5}"]))
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(retrying.canonicalJSON().utf8))
+            as? [String: Any])
+        XCTAssertNotNil(object.removeValue(forKey: "cluster"))
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let read = try Manifest.fromCanonicalJSON(json)
+        XCTAssertEqual(read.cluster, ClusterSection())
+        XCTAssertEqual(read, try Fixture.parse(Fixture.yaml()))
     }
 
     func testHashIgnoresFormattingButNotValues() throws {
@@ -78,6 +98,25 @@ final class ManifestTests: XCTestCase {
         let changed = Fixture.yaml().replacingOccurrences(of: "lr: 0.001", with: "lr: 0.002")
         XCTAssertNotEqual(try Fixture.parse(changed).hash, base)
         XCTAssertNotEqual(try Fixture.parse(Fixture.yaml(top: ["cv: {folds: 4}"])).hash, base)
+    }
+
+    /// Raising `max_attempts` to retry failed tasks must keep an experiment (keyed by hash) and
+    /// its finished results, so `cluster` is in the canonical JSON but not in the hash.
+    func testClusterSectionDoesNotChangeTheHash() throws {
+        let plain = try Fixture.parse(Fixture.yaml())
+        let retrying = try Fixture.parse(Fixture.yaml(top: [
+            "cluster: {max_attempts: 9, heartbeat_interval: 0.5, liveness: 4, retry_delay: 2, max_retry_delay: 90}",
+        ]))
+        XCTAssertNotEqual(retrying.canonicalJSON(), plain.canonicalJSON())
+        XCTAssertTrue(retrying.canonicalJSON().contains("\"max_attempts\":9"), retrying.canonicalJSON())
+        XCTAssertEqual(retrying.hash, plain.hash)
+        XCTAssertEqual(try Manifest.fromCanonicalJSON(retrying.canonicalJSON()).hash, plain.hash)
+        // The hash is the one computed before `cluster` existed (pinned from that code).
+        XCTAssertEqual(plain.hash, "6d3c842ef6cf2173")
+        let stripped = plain.canonicalJSON().replacingOccurrences(
+            of: "\"cluster\":{\"heartbeat_interval\":1,\"liveness\":3,\"max_attempts\":3,\"max_retry_delay\":60,"
+                + "\"retry_delay\":1},", with: "")
+        XCTAssertEqual(plain.hash, String(format: "%016llx", Manifest.fnv1a(stripped)))
     }
 
     func testFNV1aKnownVectors() {
@@ -143,6 +182,9 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.resolve(manifest.data.trainCSV).path,
                        root.appendingPathComponent("data/digits/train.csv").standardizedFileURL.path)
         XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true))
+        XCTAssertEqual(manifest.cluster, ClusterSection())
+        // Pinned from the code before `cluster` existed: existing experiments keep their hash.
+        XCTAssertEqual(manifest.hash, "3a1172e2a6216ff7")
         let data = manifest.data
         for path in [data.trainCSV, data.trainImages, data.testImages, data.sampleSubmission, data.testLabels] {
             let resolved = manifest.resolve(try XCTUnwrap(path)).path
