@@ -39,7 +39,7 @@ let package = Package(
                 dependencies: ["CZeroMQ", "Storage", "Training", "Manifests",
                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "CLI",
-                          dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels",
+                          dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels", "Cluster", "Storage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")]),
 

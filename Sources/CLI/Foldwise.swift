@@ -1,16 +1,21 @@
 import ArgumentParser
+import Cluster
 import Datasets
 import Engine
 import Kernels
 import Foundation
 import Manifests
+import Storage
+import Training
 
 @main
 struct Foldwise: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "foldwise",
         abstract: "Cross-validated CNN training and ensembling for image competitions.",
-        subcommands: [TrainCommand.self, ValidateCommand.self, BenchEngineCommand.self])
+        subcommands: [TrainCommand.self, RunCommand.self, CoordinatorCommand.self, WorkerCommand.self,
+                      StatusCommand.self, ExportCommand.self, ValidateCommand.self,
+                      BenchEngineCommand.self])
 
     /// Bad input of any kind (command line, manifest, CSV, image, checkpoint)
     /// exits with code 2 and one message naming what to fix.
@@ -25,6 +30,14 @@ struct Foldwise: ParsableCommand {
         } catch let error as CheckpointError {
             fail(error.description)
         } catch let error as UserInputError {
+            fail(error.description)
+        } catch let error as StorageError {
+            fail(error.description)
+        } catch let error as SecurityError {
+            fail(error.description)
+        } catch let error as ZMQError {
+            fail(error.description)
+        } catch let error as AssemblyError {
             fail(error.description)
         } catch {
             if exitCode(for: error) == .validationFailure {

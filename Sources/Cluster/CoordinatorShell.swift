@@ -20,6 +20,8 @@ public final class CoordinatorShell {
     public private(set) var logic: CoordinatorLogic
     /// What each running task is doing, for a live display.
     public private(set) var activity: [String: TaskActivity] = [:]
+    /// Sees every action once it has been performed (a live display).
+    public var observer: ((CoordinatorAction, CoordinatorShell) -> Void)?
     private let socket: ZMQSocket
     private let log: @Sendable (String) -> Void
     private var hostByWorker: [String: String] = [:]
@@ -165,6 +167,7 @@ public final class CoordinatorShell {
             case .log(let line):
                 log(line)
             }
+            observer?(action, self)
         }
     }
 

@@ -44,11 +44,13 @@ final class LoadedExperiment: @unchecked Sendable {
     }
 }
 
-/// A stop request from a signal handler, read by the poll loop.
-final class StopRequest: @unchecked Sendable {
+/// A stop request from another thread (a signal handler), read by the poll loop.
+public final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var reason: String?
-    func request(_ text: String) { lock.withLock { if reason == nil { reason = text } } }
+    init() {}
+    /// Asks the worker to hand back its task and exit.
+    public func request(_ text: String) { lock.withLock { if reason == nil { reason = text } } }
     func take() -> String? { lock.withLock { defer { reason = nil }; return reason } }
 }
 
@@ -72,16 +74,21 @@ public final class WorkerShell {
     private let context: ZMQContext
     private let inbox = TrainingInbox()
     private let loaded = LoadedExperiment()
-    private let stop = StopRequest()
+    /// Hand it to another thread to stop this worker (SIGTERM).
+    public let stop = StopRequest()
     private let log: @Sendable (String) -> Void
+    private let configure: (ZMQSocket) throws -> Void
     private var socket: ZMQSocket?
     private var reconnectAt: Double?
 
-    /// A worker that gets its manifest from the coordinator.
+    /// A worker that gets its manifest from the coordinator. `configure` runs on
+    /// every new socket before it connects (CURVE keys: `ClientSecurity.apply`).
     public init(context: ZMQContext, endpoint: String, workerID: String,
                 host: String = ProcessInfo.processInfo.hostName, threads: Int, dataRoot: URL? = nil,
+                configure: @escaping (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         (self.context, self.endpoint, self.threads, self.dataRoot, self.log) = (context, endpoint, threads, dataRoot, log)
+        self.configure = configure
         logic = WorkerLogic(workerID: workerID, host: host, threads: threads)
     }
 
@@ -94,9 +101,6 @@ public final class WorkerShell {
         logic = WorkerLogic(workerID: workerID, host: host, threads: threads, datasetFingerprint: data.fingerprint,
                             manifestHash: manifest.hash)
     }
-
-    /// Asks the worker to hand back its task and exit; safe from any thread (a signal handler's queue).
-    public func requestStop(reason: String) { stop.request(reason) }
 
     /// Runs until the coordinator shuts this worker down or rejects it, or a
     /// stop is requested (returns the reason), or `deadline` passes (returns nil).
@@ -225,6 +229,7 @@ public final class WorkerShell {
         let socket = try ZMQSocket(context: context, kind: .dealer)
         // A send must never block the loop that keeps heartbeats flowing.
         try socket.setSendTimeout(seconds: 1)
+        try configure(socket)
         try socket.connect(endpoint)
         self.socket = socket
     }

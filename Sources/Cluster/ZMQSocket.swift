@@ -18,7 +18,7 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 
     public let kind: Kind
-    let context: ZMQContext
+    public let context: ZMQContext
     private var handle: UnsafeMutableRawPointer?
     private var endpoint: String?
 

@@ -8,6 +8,7 @@ import Manifests
 ///
 ///     experiment.json                      manifest hash and the resolved manifest
 ///     labels.npy  folds_seed<S>.npy        int64 train labels; fold of each train row
+///     classes.json                         class names in label order
 ///     <model>/seed<S>/fold<K>.{oof,rows,test}.npy, fold<K>.json, fold<K>.ckpt (weights)
 ///     <model>/oof_seed<S>.npy  test_seed<S>.npy   once every fold of the seed is present
 ///     <model>/oof.npy  test.npy                    averaged over the complete seeds
@@ -70,7 +71,9 @@ public struct PredictionFiles {
         }
         try writeAtomically(Data((["id"] + data.train.ids).joined(separator: "\n").utf8 + [10]), to: url("train_ids.csv"))
         try writeAtomically(Data((["id"] + data.test.ids).joined(separator: "\n").utf8 + [10]), to: url("test_ids.csv"))
-        return (["experiment.json", "labels.npy", "train_ids.csv", "test_ids.csv"] + seeds.map { "folds_seed\($0).npy" })
+        // Class names in label order (label k is classes[k]), for CSV exports.
+        try writeAtomically(try JSONEncoder().encode(data.train.classNames), to: url("classes.json"))
+        return (["experiment.json", "labels.npy", "train_ids.csv", "test_ids.csv", "classes.json"] + seeds.map { "folds_seed\($0).npy" })
             .map { url($0).path }
     }
 
@@ -94,39 +97,32 @@ public struct PredictionFiles {
     /// Assembles a seed's full OOF matrix and fold-averaged test predictions when
     /// every fold is on disk (from this run or an earlier one); nil otherwise.
     public func assembleSeed(model: String, seed: Int, trainRows: Int, classes: Int) throws -> (oof: Tensor, test: Tensor)? {
-        var oof = Tensor(zeros: [trainRows, classes])
-        var test: Tensor?
+        var folds: [FoldPredictions] = []
         for fold in 0..<manifest.cv.folds {
             let base = "\(model)/seed\(seed)/fold\(fold)"
             guard FileManager.default.fileExists(atPath: url(base + ".test.npy").path) else { return nil }
             // Row indices are int64 in the file; reading them as integers keeps them exact past 2^24 rows.
             let rowFile = try NPY.read(url(base + ".rows.npy"))
-            let rows = rowFile.integers ?? rowFile.floats.map { Int($0) }
-            let probabilities = try NPY.read(url(base + ".oof.npy"))
-            guard rows.allSatisfy({ (0..<trainRows).contains($0) }), probabilities.floats.count == rows.count * classes else {
-                throw DatasetError(file: url(base + ".oof.npy").path,
-                                   message: "this fold's predictions do not fit the data (\(rows.count) rows of \(classes) classes for \(trainRows) train rows)",
-                                   fix: "delete the output folder and train again")
-            }
-            for (i, row) in rows.enumerated() {
-                for k in 0..<classes { oof[row * classes + k] = probabilities.floats[i * classes + k] }
-            }
-            let foldTest = try NPY.read(url(base + ".test.npy"))
-            if test == nil { test = Tensor(zeros: foldTest.shape) }
-            for i in 0..<foldTest.floats.count { test![i] += foldTest.floats[i] / Float(manifest.cv.folds) }
+            let test = try NPY.read(url(base + ".test.npy"))
+            folds.append(FoldPredictions(rows: rowFile.integers ?? rowFile.floats.map { Int($0) },
+                                         oof: try NPY.read(url(base + ".oof.npy")).floats,
+                                         test: Tensor(shape: test.shape, scalars: test.floats)))
         }
-        try NPY.write(oof, to: url("\(model)/oof_seed\(seed).npy"))
-        try NPY.write(test!, to: url("\(model)/test_seed\(seed).npy"))
-        return (oof, test!)
+        let assembled: (oof: Tensor, test: Tensor)
+        do {
+            assembled = try OOFAssembly.seed(folds, trainRows: trainRows, classes: classes)
+        } catch {
+            throw DatasetError(file: url("\(model)/seed\(seed)").path, message: "\(error)",
+                               fix: "delete the output folder and train again")
+        }
+        try NPY.write(assembled.oof, to: url("\(model)/oof_seed\(seed).npy"))
+        try NPY.write(assembled.test, to: url("\(model)/test_seed\(seed).npy"))
+        return assembled
     }
 
     /// Averages complete seeds into `<model>/oof.npy` and `<model>/test.npy`.
     public func writeModelAverage(model: String, seeds: [(oof: Tensor, test: Tensor)]) throws -> (oof: Tensor, test: Tensor) {
-        var oof = Tensor(zeros: seeds[0].oof.shape), test = Tensor(zeros: seeds[0].test.shape)
-        for s in seeds {
-            for i in 0..<oof.count { oof[i] += s.oof[i] / Float(seeds.count) }
-            for i in 0..<test.count { test[i] += s.test[i] / Float(seeds.count) }
-        }
+        let (oof, test) = OOFAssembly.average(seeds)
         try NPY.write(oof, to: url("\(model)/oof.npy"))
         try NPY.write(test, to: url("\(model)/test.npy"))
         return (oof, test)

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Cluster
+import Foundation
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Serve a manifest's tasks to workers on other machines; exits when every task is done.",
+        discussion: """
+            Workers join with `foldwise worker --connect tcp://THIS_HOST:PORT`. A loopback bind needs \
+            no keys; any other address needs CURVE keys (--key and --allow, see `foldwise keys generate`) \
+            or --insecure on a network you trust. Started again on the same --dir it resumes.
+            """)
+
+    @Argument(help: "The experiment manifest (YAML).")
+    var manifest: String
+
+    @Option(help: "The endpoint to listen on, e.g. tcp://0.0.0.0:5555.")
+    var bind: String
+
+    @Option(help: "Experiment directory (default: runs/<manifest name>).")
+    var dir: String?
+
+    @Option(help: "The coordinator's CURVE key pair (a .key file from `foldwise keys generate`).")
+    var key: String?
+
+    @Option(parsing: .upToNextOption, help: "Worker public keys admitted: .pub files or folders of them.")
+    var allow: [String] = []
+
+    @Flag(help: "Allow a non-loopback bind without CURVE keys (only on a network you trust).")
+    var insecure = false
+
+    @Flag(help: "End stdout with one JSON object: scores per prediction set, task counts, paths.")
+    var json = false
+
+    func run() throws {
+        // Before anything is loaded or written: an exposed bind without keys stops here.
+        let security = try ServerSecurity.resolve(endpoint: bind, keyFile: key.map { URL(fileURLWithPath: $0) },
+                                                  allow: allow.map { URL(fileURLWithPath: $0) }, insecure: insecure)
+        let display = LockedDisplay()
+        var zap: ZAPHandler?
+        let session = try CoordinatorSession(
+            manifestPath: manifest, directory: dir, endpoint: bind, threads: ProcessInfo.processInfo.activeProcessorCount,
+            configure: { socket in zap = try security?.apply(to: socket, context: socket.context) },
+            log: { display.log($0) })
+        defer { zap?.stop() }
+        let shell = session.shell
+        let tasks = CoordinatorShell.tasks(for: session.manifest).count
+        display.attach(RunDisplay(totalTasks: tasks, metric: session.manifest.metric.rawValue))
+        shell.observer = { action, shell in display.observe(action, shell: shell) }
+        display.log("foldwise coordinator: \(tasks) tasks (\(shell.logic.summary.done) already done) on \(shell.boundEndpoint)"
+                    + (security == nil ? "" : " with CURVE (\(security!.allowedKeys.count) worker key\(security!.allowedKeys.count == 1 ? "" : "s") allowed)")
+                    + "; experiment in \(session.directory.url.path)")
+        let signals = SignalWatch()
+        let finished = try shell.run { shell in
+            display.refresh(shell)
+            for rejection in zap?.takeRejections() ?? [] { display.log(rejection.description) }
+            return signals.received == nil
+        }
+        shell.close()
+        guard finished else {
+            display.log("stopped by \(SignalWatch.name(signals.received ?? SIGTERM)); start again with the same --dir to resume")
+            throw ExitCode(130)
+        }
+        let summary = try session.finish()
+        for line in summary.lines() { print(line) }
+        display.log("database: \(session.directory.database.path); predictions: \(session.directory.export.path)")
+        if json { print(try summary.jsonString()) }
+        if shell.logic.summary.abandoned > 0 { throw ExitCode(1) }
+    }
+}

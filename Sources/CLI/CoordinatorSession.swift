@@ -1,0 +1,126 @@
+import Cluster
+import Datasets
+import Engine
+import Foundation
+import Manifests
+import Storage
+import Training
+
+/// What `foldwise run` and `foldwise coordinator` share: an experiment
+/// directory (its database, the common files, exports) and a coordinator bound
+/// to an endpoint, and the scoring of the finished prediction sets.
+struct CoordinatorSession {
+    let manifest: Manifest
+    let data: ExperimentData
+    let directory: ExperimentDirectory
+    let shell: CoordinatorShell
+    var database: ExperimentDatabase { shell.database }
+
+    init(manifestPath: String, directory: String?, endpoint: String, threads: Int,
+         configure: (ZMQSocket) throws -> Void = { _ in }, log: @escaping @Sendable (String) -> Void) throws {
+        manifest = try Manifest.load(URL(fileURLWithPath: manifestPath))
+        data = try ExperimentData(manifest: manifest, threads: threads)
+        self.directory = ExperimentDirectory(URL(fileURLWithPath: directory ?? "runs/\(manifest.name)"))
+        // Refuses a folder of another manifest or other data before the database is touched.
+        let files = try PredictionFiles(directory: self.directory.url, manifest: manifest, dataFingerprint: data.fingerprint)
+        try files.writeCommon(data: data, seeds: manifest.cv.seeds)
+        let database = try ExperimentDatabase.open(at: self.directory.database)
+        let cluster = manifest.cluster
+        shell = try CoordinatorShell(
+            context: try ZMQContext(), endpoint: endpoint, manifest: manifest, dataFingerprint: data.fingerprint,
+            database: database,
+            settings: CoordinatorSettings(maxAttempts: cluster.maxAttempts, heartbeatInterval: cluster.heartbeatInterval,
+                                          liveness: cluster.liveness, retryDelay: cluster.retryDelay,
+                                          maxRetryDelay: cluster.maxRetryDelay),
+            configure: configure, log: log)
+    }
+
+    /// Scores every complete prediction set (OOF, and held-out test when the
+    /// manifest names test labels), stores the scores and exports the arrays.
+    func finish() throws -> RunSummary {
+        let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
+        let sets = try ExperimentResults.assemble(database: database, experimentID: shell.experimentID,
+                                                  folds: manifest.cv.folds, trainRows: data.train.ids.count)
+        var summary = RunSummary(directory: directory.url.path, database: directory.database.path)
+        for set in sets {
+            let oofScore = metric.score(probabilities: set.oof.scalars, classes: data.classes, labels: data.train.labels)
+            try database.recordScore(ScoreRecord(experimentID: shell.experimentID, subject: set.name,
+                                                 metric: "oof:\(metric.rawValue)", value: oofScore))
+            let testScore = data.testLabels.map {
+                metric.score(probabilities: set.test.scalars, classes: data.classes, labels: $0)
+            }
+            if let testScore {
+                try database.recordScore(ScoreRecord(experimentID: shell.experimentID, subject: set.name,
+                                                     metric: "test:\(metric.rawValue)", value: testScore))
+            }
+            summary.sets.append(.init(name: set.name, seeds: set.seeds, oofScore: oofScore, testScore: testScore))
+        }
+        summary.metric = metric.rawValue
+        summary.tasks = try Dictionary(uniqueKeysWithValues: database.counts(experimentID: shell.experimentID)
+            .map { ($0.key.rawValue, $0.value) })
+        summary.paths = try ExperimentExport(directory: directory).write(sets)
+        return summary
+    }
+}
+
+/// An experiment directory: the database, the files `PredictionFiles` writes, logs and exports.
+struct ExperimentDirectory {
+    let url: URL
+    init(_ url: URL) { self.url = url.standardizedFileURL }
+    var database: URL { url.appendingPathComponent("experiment.sqlite") }
+    var logs: URL { url.appendingPathComponent("logs") }
+    var export: URL { url.appendingPathComponent("export") }
+
+    /// DIR when given; else the current folder when it holds an experiment;
+    /// else the only experiment under runs/.
+    static func locate(_ path: String?) throws -> ExperimentDirectory {
+        let fm = FileManager.default
+        if let path {
+            let directory = ExperimentDirectory(URL(fileURLWithPath: path))
+            guard fm.fileExists(atPath: directory.database.path) else {
+                throw UserInputError(message: "\(path) holds no experiment database (experiment.sqlite)",
+                                     fix: "pass the --dir of a `foldwise run` or `foldwise coordinator`")
+            }
+            return directory
+        }
+        let here = ExperimentDirectory(URL(fileURLWithPath: fm.currentDirectoryPath))
+        if fm.fileExists(atPath: here.database.path) { return here }
+        let runs = (try? fm.contentsOfDirectory(atPath: "runs")) ?? []
+        let candidates = runs.sorted().map { ExperimentDirectory(URL(fileURLWithPath: "runs/\($0)")) }
+            .filter { fm.fileExists(atPath: $0.database.path) }
+        guard candidates.count == 1 else {
+            throw UserInputError(message: candidates.isEmpty ? "no experiment here or under runs/"
+                                     : "several experiments under runs/: \(candidates.map { $0.url.lastPathComponent }.joined(separator: ", "))",
+                                 fix: "name the experiment directory, e.g. `foldwise status runs/digits`")
+        }
+        return candidates[0]
+    }
+}
+
+/// The `--json` summary of a run or coordinator.
+struct RunSummary: Encodable {
+    struct SetScore: Encodable { var name: String; var seeds: [Int]; var oofScore: Double; var testScore: Double? }
+    var directory: String
+    var database: String
+    var metric = ""
+    var tasks: [String: Int] = [:]
+    var sets: [SetScore] = []
+    var paths: [String] = []
+
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// One line per set, as `train` prints them.
+    func lines() -> [String] {
+        sets.map { set in
+            var line = String(format: "%@: OOF %@ %.4f over %d seed%@", set.name, metric, set.oofScore,
+                              set.seeds.count, set.seeds.count == 1 ? "" : "s")
+            if let test = set.testScore { line += String(format: "; held-out test %@ %.4f", metric, test) }
+            return line
+        }
+    }
+}

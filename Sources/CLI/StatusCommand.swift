@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Manifests
+import Storage
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show an experiment's tasks, running epochs, failures and scores (during a run or after it).")
+
+    @Argument(help: "The experiment directory (default: the current one, or the only one under runs/).")
+    var dir: String?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        let directory = try ExperimentDirectory.locate(dir)
+        let database = try ExperimentDatabase.open(at: directory.database)
+        guard let experiment = try database.experiments().last, let experimentID = experiment.id else {
+            throw UserInputError(message: "\(directory.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
+        }
+        let tasks = try database.tasks(experimentID: experimentID)
+        var report = StatusReport(experiment: experiment.name, manifestHash: experiment.manifestHash,
+                                  database: directory.database.path, integrityOK: try database.integrityCheck())
+        report.tasks = Dictionary(uniqueKeysWithValues: try database.counts(experimentID: experimentID).map { ($0.key.rawValue, $0.value) })
+        for task in tasks where task.state == .running {
+            let attempt = try database.attempts(taskID: task.id).last
+            let epoch = try database.epochs(taskID: task.id).last { $0.attempt == task.attempts }
+            report.running.append(.init(task: Self.label(task), worker: attempt?.workerID ?? "?", host: attempt?.host ?? "?",
+                                        attempt: task.attempts, epoch: epoch?.epoch ?? 0,
+                                        validationScore: epoch?.validationScore))
+        }
+        for task in tasks {
+            for attempt in try database.attempts(taskID: task.id) where attempt.outcome == .failed || attempt.outcome == .abandoned {
+                report.problems.append(.init(task: Self.label(task), attempt: attempt.attempt, outcome: attempt.outcome.rawValue,
+                                             worker: attempt.workerID, message: attempt.message ?? ""))
+            }
+        }
+        report.scores = try database.scores(experimentID: experimentID)
+            .filter { $0.subject.contains("/") }
+            .map { .init(set: $0.subject, metric: $0.metric, value: $0.value) }
+        if json { print(try report.jsonString()) } else { print(report.text()) }
+    }
+
+    static func label(_ task: TaskRecord) -> String { "\(task.model) seed \(task.seed) fold \(task.fold)" }
+}
+
+struct StatusReport: Encodable {
+    struct Running: Encodable { var task, worker, host: String; var attempt, epoch: Int; var validationScore: Double? }
+    struct Problem: Encodable { var task: String; var attempt: Int; var outcome, worker, message: String }
+    struct Score: Encodable { var set, metric: String; var value: Double }
+    var experiment: String
+    var manifestHash: String
+    var database: String
+    var integrityOK: Bool
+    var tasks: [String: Int] = [:]
+    var running: [Running] = []
+    var problems: [Problem] = []
+    var scores: [Score] = []
+
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func text() -> String {
+        let total = tasks.values.reduce(0, +)
+        var lines = ["experiment \(experiment) (manifest \(manifestHash)) in \(database)",
+                     "tasks: \(tasks["done"] ?? 0)/\(total) done, \(tasks["running"] ?? 0) running, \(tasks["queued"] ?? 0) queued, "
+                     + "\(tasks["failed"] ?? 0) failed, \(tasks["abandoned"] ?? 0) abandoned",
+                     "database integrity: \(integrityOK ? "ok" : "FAILED (run `sqlite3 \(database) 'PRAGMA integrity_check'`)")"]
+        for r in running {
+            let score = r.validationScore.map { String(format: ", validation %.4f", $0) } ?? ""
+            lines.append("  running: \(r.task) on \(r.worker) (\(r.host)), attempt \(r.attempt), epoch \(r.epoch)\(score)")
+        }
+        for p in problems { lines.append("  \(p.outcome): \(p.task) attempt \(p.attempt) on \(p.worker): \(p.message)") }
+        for s in scores { lines.append(String(format: "  %@ %@ %.4f", s.set, s.metric, s.value)) }
+        return lines.joined(separator: "\n")
+    }
+}
