@@ -181,10 +181,10 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.data.sampleSubmission, "../data/digits/sample_submission.csv")
         XCTAssertEqual(manifest.resolve(manifest.data.trainCSV).path,
                        root.appendingPathComponent("data/digits/train.csv").standardizedFileURL.path)
-        XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0], stratify: true))
+        XCTAssertEqual(manifest.cv, CVSection(folds: 5, seeds: [0, 1], stratify: true))
         XCTAssertEqual(manifest.cluster, ClusterSection())
-        // Pinned from the code before `cluster` existed: existing experiments keep their hash.
-        XCTAssertEqual(manifest.hash, "3a1172e2a6216ff7")
+        // Pinned: a change to how the hash is computed would orphan every stored experiment.
+        XCTAssertEqual(manifest.hash, "86f9a40d7206ed16")
         let data = manifest.data
         for path in [data.trainCSV, data.trainImages, data.testImages, data.sampleSubmission, data.testLabels] {
             let resolved = manifest.resolve(try XCTUnwrap(path)).path
