@@ -198,4 +198,33 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(model.epochs, 8)
         XCTAssertEqual(model.batchSize, 16)
     }
+
+    func testDataFolderIsTheDeepestFolderHoldingEveryDataPath() throws {
+        var manifest = try Fixture.parse(Fixture.yaml(data: ["test_labels: labels/held_out.csv"]))
+        manifest.file = URL(fileURLWithPath: "/projects/comp/manifests/test.yaml")
+        XCTAssertEqual(manifest.dataFolder.path, "/projects/comp/manifests")
+        manifest.data.trainCSV = "../data/train.csv"
+        manifest.data.trainImages = "../data/train"
+        manifest.data.testImages = "../data/test"
+        manifest.data.sampleSubmission = "../data/sample_submission.csv"
+        manifest.data.testLabels = "../data/extra/held_out.csv"
+        XCTAssertEqual(manifest.dataFolder.path, "/projects/comp/data")
+    }
+
+    func testDataRootMovesPathsUnderTheDataFolderOnlyAndKeepsTheHash() throws {
+        var manifest = try Fixture.parse(Fixture.yaml())
+        manifest.file = URL(fileURLWithPath: "/coordinator/exp/manifests/test.yaml")
+        manifest.data.trainCSV = "../data/train.csv"
+        manifest.data.trainImages = "../data/images/train"
+        manifest.data.testImages = "../data/images/test"
+        manifest.data.sampleSubmission = "../data/sample_submission.csv"
+        let mapped = manifest.mappingDataFolder(to: URL(fileURLWithPath: "/scratch/digits"))
+        XCTAssertEqual(mapped.resolve(mapped.data.trainCSV).path, "/scratch/digits/train.csv")
+        XCTAssertEqual(mapped.resolve(mapped.data.trainImages).path, "/scratch/digits/images/train")
+        XCTAssertEqual(mapped.resolve("/elsewhere/file.csv").path, "/elsewhere/file.csv")
+        // A sibling whose name merely starts with the folder's is not inside it.
+        XCTAssertEqual(mapped.resolve("../database.csv").path, "/coordinator/exp/database.csv")
+        XCTAssertEqual(mapped.hash, manifest.hash)
+        XCTAssertEqual(mapped.canonicalJSON(), manifest.canonicalJSON())
+    }
 }
