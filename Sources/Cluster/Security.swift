@@ -299,6 +299,11 @@ public struct ServerSecurity: Sendable, Hashable {
         }
         return handler
     }
+
+    /// The same on the socket's own context.
+    public func apply(to socket: ZMQSocket) throws(ZMQError) -> ZAPHandler {
+        try apply(to: socket, context: socket.context)
+    }
 }
 
 /// A worker's CURVE setup: its own key pair and the coordinator's public key.

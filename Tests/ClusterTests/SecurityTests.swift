@@ -201,7 +201,7 @@ final class SecurityTests: XCTestCase {
                                                             allow: [folder.appendingPathComponent("allow")], insecure: false))
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, kind: .router)
-        let zap = try security.apply(to: router, context: context)
+        let zap = try security.apply(to: router)
         defer { zap.stop() }
         let endpoint = try router.bind("tcp://127.0.0.1:*")
 
