@@ -52,9 +52,11 @@ struct RunCommand: ParsableCommand {
             let local = LocalWorkers(count: workers, endpoint: shell.boundEndpoint, threads: perWorker, logs: session.directory.logs)
             try local.startAll()
             finished = try shell.run { shell in
+                // Ctrl-C reaches the workers too: they hand back and exit, and must not be restarted.
+                guard signals.received == nil else { return false }
                 display.refresh(shell)
                 for line in local.restartExited() { display.log(line) }
-                return signals.received == nil
+                return true
             }
             display.refresh(shell, force: true)
             shell.close()
