@@ -23,6 +23,7 @@ public final class CoordinatorShell {
     /// Sees every action once it has been performed (a live display).
     public var observer: ((CoordinatorAction, CoordinatorShell) -> Void)?
     private let socket: ZMQSocket
+    private let monitor: ZMQMonitor
     private let log: @Sendable (String) -> Void
     private var hostByWorker: [String: String] = [:]
 
@@ -66,6 +67,7 @@ public final class CoordinatorShell {
         try socket.setRouterMandatory(true)
         try socket.setSendTimeout(seconds: 1)
         try configure(socket)
+        monitor = try socket.monitorHandshakeFailures()
         boundEndpoint = try socket.bind(endpoint)
     }
 
@@ -99,6 +101,11 @@ public final class CoordinatorShell {
                     try perform(logic.handle(event(from: more), now: Self.now()))
                 }
             }
+            while let failure = try monitor.nextFailure(timeout: 0) {
+                log(failure.refusedByPeer
+                    ? "refused a connection on \(boundEndpoint): its CURVE key is not allowed (status \(failure.code))"
+                    : "dropped a connection on \(boundEndpoint): its handshake failed (code \(failure.code)); it is not a Foldwise worker with the right keys")
+            }
             try perform(logic.handle(.tick, now: Self.now()))
             if !afterPoll(self) { return false }
         }
@@ -108,6 +115,7 @@ public final class CoordinatorShell {
     /// Closes the socket, leaving `linger` seconds for the last messages (shutdowns) to go out.
     public func close(linger: Double = 1) {
         try? socket.setLinger(seconds: linger)
+        monitor.close()
         socket.close()
     }
 

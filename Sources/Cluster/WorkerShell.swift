@@ -79,6 +79,7 @@ public final class WorkerShell {
     private let log: @Sendable (String) -> Void
     private let configure: (ZMQSocket) throws -> Void
     private var socket: ZMQSocket?
+    private var monitor: ZMQMonitor?
     private var reconnectAt: Double?
 
     /// A worker that gets its manifest from the coordinator. `configure` runs on
@@ -124,6 +125,10 @@ public final class WorkerShell {
     private func nextEvents() throws -> [WorkerAction] {
         var actions: [WorkerAction] = []
         if let socket {
+            // A CURVE coordinator that does not know this worker's key never answers; its refusal shows here.
+            if let failure = try monitor?.nextFailure(timeout: 0), failure.refusedByPeer {
+                actions += logic.handle(.received(.reject(Reject(reason: failure.description))), now: Self.now())
+            }
             if let frames = try socket.receive(timeout: pollInterval) {
                 do {
                     actions += logic.handle(.received(try Message.decode(frames)), now: Self.now())
@@ -230,11 +235,14 @@ public final class WorkerShell {
         // A send must never block the loop that keeps heartbeats flowing.
         try socket.setSendTimeout(seconds: 1)
         try configure(socket)
+        monitor = try socket.monitorHandshakeFailures()
         try socket.connect(endpoint)
         self.socket = socket
     }
 
     private func close() {
+        monitor?.close()
+        monitor = nil
         socket?.close()
         socket = nil
     }
