@@ -219,4 +219,67 @@ final class ShellTests: XCTestCase {
         XCTAssertTrue(tasks.allSatisfy { $0.stage == "base" && $0.round == 0 && $0.manifestHash == manifest.hash })
         XCTAssertEqual(Set(tasks.map(\.id)).count, 4)
     }
+
+    func testAWorkerWithoutAManifestTakesTheCoordinatorsAndReadsTheDataUnderItsDataRoot() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        // The worker's copy of the data lives elsewhere; the coordinator's images are gone once it has loaded them.
+        let workerRoot = dataset.url("worker-copy")
+        try FileManager.default.createDirectory(at: workerRoot, withIntermediateDirectories: true)
+        for item in ["train.csv", "train", "test", "sample_submission.csv", "test_labels.csv"] {
+            try FileManager.default.copyItem(at: dataset.url(item), to: workerRoot.appendingPathComponent(item))
+        }
+        try FileManager.default.moveItem(at: dataset.url("train"), to: dataset.url("train-elsewhere"))
+        let context = try ZMQContext()
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
+        defer { coordinator.close(linger: 0) }
+        let port = try XCTUnwrap(coordinator.port)
+        let outcomes = Outcomes(), workerLog = Outcomes()
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", workerID: "remote", host: "loopback",
+                                     threads: 1, dataRoot: workerRoot, log: { workerLog.add($0) })
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(60)))
+        }.start()
+        XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(60)), "the run did not finish within 60 s")
+        coordinator.close()
+        XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(outcomes.all.first ?? nil, "the coordinator shut this worker down: all tasks are finished")
+        XCTAssertTrue(workerLog.all.contains { $0?.hasPrefix("loading the data of manifest \(manifest.hash)") == true }, "\(workerLog.all)")
+        XCTAssertEqual(try coordinator.database.counts(experimentID: coordinator.experimentID)[.done], 2)
+    }
+
+    func testAWorkerWhoseKeyIsNotAllowedIsRefusedAndBothSidesSayWhy() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (server, allowed, stranger) = (KeyPair.generate(), KeyPair.generate(), KeyPair.generate())
+        let security = ServerSecurity(keyPair: server, allowedKeys: [allowed.publicKey])
+        let context = try ZMQContext()
+        let coordinatorLog = Outcomes()
+        var zap: ZAPHandler?
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
+                                               configure: { zap = try security.apply(to: $0, context: context) },
+                                               log: { coordinatorLog.add($0) })
+        defer { coordinator.close(linger: 0); zap?.stop() }
+        let port = try XCTUnwrap(coordinator.port)
+        let outcomes = Outcomes()
+        let client = ClientSecurity(keyPair: stranger, serverPublicKey: server.publicKey)
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", workerID: "stranger", host: "loopback",
+                                     threads: 1, configure: { try client.apply(to: $0) })
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(10)))
+        }.start()
+        XCTAssertFalse(try coordinator.run(until: Date().addingTimeInterval(1.5)))
+        XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success)
+        let reason = try XCTUnwrap(outcomes.all.first ?? nil)
+        XCTAssertTrue(reason.contains("refused this worker's CURVE key"), reason)
+        XCTAssertTrue(coordinatorLog.all.contains { $0?.contains("CURVE key is not allowed") == true }, "\(coordinatorLog.all)")
+        XCTAssertEqual(coordinator.logic.summary.workers, 0)
+        XCTAssertEqual(zap?.takeRejections().first?.clientKey, stranger.publicKey)
+    }
 }
