@@ -26,9 +26,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CXGBoost", providers: [.apt(["libxgboost-dev"])]),
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
+        .target(name: "Ensemble", dependencies: ["Engine", "Datasets", "CXGBoost"], swiftSettings: fastMath),
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Training",
                 dependencies: ["Engine", "Datasets", "Manifests",
@@ -39,7 +41,7 @@ let package = Package(
                 dependencies: ["CZeroMQ", "Storage", "Training", "Manifests",
                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "CLI",
-                          dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels", "Cluster", "Storage",
+                          dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels", "Cluster", "Storage", "Ensemble",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")]),
 
@@ -53,5 +55,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
+        .testTarget(name: "EnsembleTests", dependencies: ["Ensemble", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,2 @@
+#include <stdint.h>
+#include <xgboost/c_api.h>
