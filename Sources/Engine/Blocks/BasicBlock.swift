@@ -54,4 +54,8 @@ public final class BasicBlock: Layer {
             + (squeezeExcitation?.parameters ?? [])
             + (shortcut.map { $0.conv.parameters + $0.norm.parameters } ?? [])
     }
+
+    public var sublayers: [any Layer] {
+        [conv1, bn1, conv2, bn2] + (squeezeExcitation.map { [$0] } ?? []) + (shortcut.map { [$0.conv, $0.norm] } ?? [])
+    }
 }

@@ -50,4 +50,5 @@ public final class SqueezeExcitation: Layer {
     }
 
     public var parameters: [Parameter] { fc1.parameters + fc2.parameters }
+    public var sublayers: [any Layer] { [fc1, fc2] }
 }

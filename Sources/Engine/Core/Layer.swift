@@ -6,6 +6,15 @@ public protocol Layer: AnyObject {
     func backward(_ dOutput: Tensor) -> Tensor
     /// Parameters and buffers of this layer and its children, depth first.
     var parameters: [Parameter] { get }
+    /// The layers this one is made of (empty for a leaf).
+    var sublayers: [any Layer] { get }
+}
+
+extension Layer {
+    public var sublayers: [any Layer] { [] }
+
+    /// This layer and every layer inside it, depth first.
+    public var allLayers: [any Layer] { [self] + sublayers.flatMap(\.allLayers) }
 }
 
 /// Layers applied one after another.
@@ -23,4 +32,5 @@ public final class Sequential: Layer {
     }
 
     public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+    public var sublayers: [any Layer] { layers }
 }

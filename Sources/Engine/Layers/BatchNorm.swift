@@ -11,6 +11,8 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
     private var input = Tensor(zeros: [0]), output = Tensor(zeros: [0])
     private var mean: [Float], variance: [Float], invStd: [Float]
+    /// While recomputing statistics: per-channel sums of x and x² and the count, in Double.
+    private var accumulated: (sums: [Double], squares: [Double], count: Int)?
 
     public init(name: String, channels: Int, relu: Bool = false, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         weight = Parameter(name: name + ".weight", value: Tensor(repeating: 1, shape: [channels]), decays: false)
@@ -50,7 +52,38 @@ public final class BatchNorm: Layer {
         return y
     }
 
+    /// From now until `finishRecomputingStatistics`, training-mode forwards
+    /// (which still normalise with batch statistics) accumulate the exact mean
+    /// and variance of every input they see instead of the momentum update.
+    public func beginRecomputingStatistics() {
+        accumulated = ([Double](repeating: 0, count: mean.count), [Double](repeating: 0, count: mean.count), 0)
+    }
+
+    /// Sets the running statistics to the mean and unbiased variance of
+    /// everything seen since `beginRecomputingStatistics`.
+    public func finishRecomputingStatistics() {
+        guard let (sums, squares, count) = accumulated, count > 0 else { accumulated = nil; return }
+        accumulated = nil
+        for c in 0..<mean.count {
+            let average = sums[c] / Double(count)
+            let variance = (squares[c] - Double(count) * average * average) / Double(max(count - 1, 1))
+            runningMean.value[c] = Float(average)
+            runningVariance.value[c] = Float(max(variance, 0))
+        }
+    }
+
     private func updateRunningStatistics(count: Int) {
+        if var totals = accumulated {
+            // mean and (biased) variance of this batch give its sums of x and x².
+            for c in 0..<mean.count {
+                let (m, v) = (Double(mean[c]), Double(variance[c]))
+                totals.sums[c] += m * Double(count)
+                totals.squares[c] += (v + m * m) * Double(count)
+            }
+            totals.count += count
+            accumulated = totals
+            return
+        }
         let unbiased = Float(count) / Float(max(count - 1, 1))
         for c in 0..<mean.count {
             runningMean.value[c] = (1 - momentum) * runningMean.value[c] + momentum * mean[c]
