@@ -15,10 +15,16 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var augment: AugmentSpec
     /// Extra views averaged with the identity at prediction time.
     public var tta: [TTATransform]
+    /// Extra prediction sets beside `last` (nil: none; left out of the canonical JSON then).
+    public var snapshots: SnapshotSpec?
+    public var swa: SWASpec?
 
     public init(name: String, arch: ArchSpec, loss: LossSpec = LossSpec(), optimizer: OptimizerSpec = OptimizerSpec(),
                 lr: Float, schedule: ScheduleSpec = ScheduleSpec(), epochs: Int, batchSize: Int,
-                augment: AugmentSpec = AugmentSpec(), tta: [TTATransform] = []) {
+                augment: AugmentSpec = AugmentSpec(), tta: [TTATransform] = [], snapshots: SnapshotSpec? = nil,
+                swa: SWASpec? = nil) {
+        self.snapshots = snapshots
+        self.swa = swa
         self.name = name
         self.arch = arch
         self.loss = loss
@@ -51,7 +57,8 @@ public enum TTATransform: String, Sendable, Equatable, Codable, CaseIterable {
 }
 
 extension ModelSpec {
-    static let keys = ["name", "arch", "loss", "optimizer", "lr", "schedule", "epochs", "batch_size", "augment", "tta"]
+    static let keys = ["name", "arch", "loss", "optimizer", "lr", "schedule", "epochs", "batch_size", "augment", "tta",
+                       "snapshots", "swa"]
 
     static func read(_ value: ValueNode) throws -> ModelSpec {
         let map = try value.mapping()
@@ -64,12 +71,14 @@ extension ModelSpec {
         let epochs = try positive(map.required("epochs", example: "epochs: 10"), key: "epochs", limit: 10_000)
         let batchSize = try positive(map.required("batch_size", example: "batch_size: 64"), key: "batch_size",
                                      limit: 65_536)
+        var schedule = try ScheduleSpec.read(map.optional("schedule"), epochs: epochs)
+        let snapshots = try map.optional("snapshots").map { try SnapshotSpec.read($0, epochs: epochs, schedule: &schedule) }
+        let swa = try map.optional("swa").map { try SWASpec.read($0, epochs: epochs, schedule: schedule) }
         return ModelSpec(
             name: name, arch: arch, loss: try LossSpec.read(map.optional("loss")),
-            optimizer: try OptimizerSpec.read(map.optional("optimizer")), lr: lr,
-            schedule: try ScheduleSpec.read(map.optional("schedule"), epochs: epochs),
+            optimizer: try OptimizerSpec.read(map.optional("optimizer")), lr: lr, schedule: schedule,
             epochs: epochs, batchSize: batchSize, augment: try AugmentSpec.read(map.optional("augment")),
-            tta: try map.optional("tta").map(readTTA) ?? [])
+            tta: try map.optional("tta").map(readTTA) ?? [], snapshots: snapshots, swa: swa)
     }
 
     private static func readName(_ node: ValueNode) throws -> String {
