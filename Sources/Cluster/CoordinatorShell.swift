@@ -179,31 +179,41 @@ public final class CoordinatorShell {
         }
     }
 
-    // Payloads: the OOF set, the test set and the OOF rows (see `WorkerShell`).
+    // Payloads: OOF and test of each named set, then the OOF rows (see `WorkerShell`).
     // A result that does not fit is refused as a failed attempt, never stored.
     private func store(_ result: TaskResult, taskID: String) throws {
-        guard let (oof, test, rows) = Self.checked(result) else {
-            log("task \(taskID) attempt \(result.attempt): the result's payloads are not OOF [rows, K], test [n, K] and rows [rows]; refused")
+        guard let (sets, rows) = Self.checked(result) else {
+            log("task \(taskID) attempt \(result.attempt): the result's payloads are not OOF [rows, K] and test [n, K] per set \(result.sets), then rows [rows]; refused")
             try database.failAttempt(taskID: taskID, attempt: result.attempt,
                                      message: "malformed result payloads", requeue: false)
             return
         }
-        let stored = try database.completeTask(
-            taskID: taskID, attempt: result.attempt,
-            predictions: [PredictionSet(name: "last", kind: .oof, shape: oof.shape, values: oof.scalars),
-                          PredictionSet(name: "last", kind: .test, shape: test.shape, values: test.scalars)],
-            validationRows: rows, scores: [manifest.metric.rawValue: result.score])
+        let stored = try database.completeTask(taskID: taskID, attempt: result.attempt, predictions: sets,
+                                               validationRows: rows, scores: [manifest.metric.rawValue: result.score])
         if !stored { log("task \(taskID) attempt \(result.attempt): the database refused the result as stale") }
     }
 
-    static func checked(_ result: TaskResult) -> (oof: Payload, test: Payload, rows: [Int])? {
-        guard result.payloads.count == 3 else { return nil }
-        let (oof, test, rowPayload) = (result.payloads[0], result.payloads[1], result.payloads[2])
-        guard oof.shape.count == 2, test.shape.count == 2, oof.shape[1] == test.shape[1],
-              rowPayload.shape == [oof.shape[0]] else { return nil }
+    static func checked(_ result: TaskResult) -> (sets: [PredictionSet], rows: [Int])? {
+        let names = result.sets
+        guard !names.isEmpty, Set(names).count == names.count, names.allSatisfy(isSetName),
+              result.payloads.count == 2 * names.count + 1, let rowPayload = result.payloads.last else { return nil }
         let rows = rowPayload.scalars.map { Int(exactly: $0) }
-        guard rows.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
-        return (oof, test, rows.map { $0! })
+        guard rowPayload.shape.count == 1, rows.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+        var sets: [PredictionSet] = []
+        for (index, name) in names.enumerated() {
+            let (oof, test) = (result.payloads[2 * index], result.payloads[2 * index + 1])
+            guard oof.shape.count == 2, test.shape.count == 2, oof.shape[1] == test.shape[1],
+                  oof.shape[0] == rowPayload.shape[0] else { return nil }
+            sets += [PredictionSet(name: name, kind: .oof, shape: oof.shape, values: oof.scalars),
+                     PredictionSet(name: name, kind: .test, shape: test.shape, values: test.scalars)]
+        }
+        return (sets, rows.map { $0! })
+    }
+
+    /// Set names are short words (`last`, `snapshot-2`, `swa`): nothing a worker
+    /// sends can name a path or inject into an export's file name.
+    static func isSetName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 40 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }

@@ -99,24 +99,29 @@ public struct Payload: Sendable, Hashable {
     }
 }
 
-/// Worker → coordinator: the finished task's score and prediction arrays
-/// (by convention the OOF predictions first, then the test predictions).
+/// Worker → coordinator: the finished task's score and prediction arrays:
+/// per named set its OOF then its test predictions, then the OOF rows.
 public struct TaskResult: Sendable, Hashable {
+    public static let defaultSets = ["last"]
     public var taskID: String
     public var attempt: Int
     public var score: Double
+    /// The prediction sets the payloads hold, in order.
+    public var sets: [String]
     public var payloads: [Payload]
-    public init(taskID: String, attempt: Int, score: Double, payloads: [Payload]) {
-        (self.taskID, self.attempt, self.score, self.payloads) = (taskID, attempt, score, payloads)
+    public init(taskID: String, attempt: Int, score: Double, sets: [String] = TaskResult.defaultSets, payloads: [Payload]) {
+        (self.taskID, self.attempt, self.score, self.sets, self.payloads) = (taskID, attempt, score, sets, payloads)
     }
 }
 
-/// The JSON part of a result; the arrays travel as payload frames.
+/// The JSON part of a result; the arrays travel as payload frames. `sets` is
+/// left out when it is just `last`.
 struct ResultHeader: Codable {
     var taskID: String
     var attempt: Int
     var score: Double
     var shapes: [[Int]]
+    var sets: [String]?
 }
 
 /// Worker → coordinator: the task could not be trained, or (`handedBack`) the

@@ -76,7 +76,8 @@ extension Message {
         case .progress(let body): header = Self.json(body)
         case .result(let body):
             header = Self.json(ResultHeader(taskID: body.taskID, attempt: body.attempt, score: body.score,
-                                            shapes: body.payloads.map(\.shape)))
+                                            shapes: body.payloads.map(\.shape),
+                                            sets: body.sets == TaskResult.defaultSets ? nil : body.sets))
             payloads = body.payloads.map { Self.littleEndianBytes($0.scalars) }
         case .failure(let body): header = Self.json(body)
         case .cancel(let body): header = Self.json(body)
@@ -132,7 +133,8 @@ extension Message {
             }
             payloads.append(Payload(shape: shape, scalars: floats(littleEndian: frame)))
         }
-        return TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score, payloads: payloads)
+        return TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,
+                          sets: header.sets ?? TaskResult.defaultSets, payloads: payloads)
     }
 
     /// `{}`: ready and heartbeat carry no fields, but still a JSON object.

@@ -35,6 +35,13 @@ enum Components {
     /// overlaps the start of step, multi-step and cosine schedules, so their
     /// milestones and restarts stay at the epochs the manifest names; one-cycle
     /// (which anneals over the whole run) starts after it.
+    /// The schedule, with SWA's constant rate from its start epoch on when the model averages weights.
+    static func policy(_ spec: ScheduleSpec, lr: Float, epochs: Int, stepsPerEpoch: Int, swa: SWASpec?) -> LearningRatePolicy {
+        let policy = policy(spec, lr: lr, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        guard let swa, case .schedule(let schedule) = policy else { return policy }
+        return .schedule(HoldSchedule(inner: schedule, fromStep: (swa.startEpoch - 1) * stepsPerEpoch, lr: swa.lr))
+    }
+
     static func policy(_ spec: ScheduleSpec, lr: Float, epochs: Int, stepsPerEpoch: Int) -> LearningRatePolicy {
         let warmup = Int((spec.warmupEpochs * Float(stepsPerEpoch)).rounded())
         // OneCycleSchedule needs two steps; a one-step run simply uses the first.

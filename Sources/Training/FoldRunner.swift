@@ -36,6 +36,8 @@ public struct FoldResult: Sendable {
     public var validationRows: [Int]
     public var oof: Tensor          // [validationRows.count, K]
     public var test: Tensor         // [test rows, K]
+    /// Snapshot and SWA sets, when the model asks for them (`oof`/`test` are the set `last`).
+    public var extraSets: [NamedPredictions] = []
     public var score: Double
     public var history: [EpochRecord]
     /// The trained model's parameters and buffers, by dotted name, for its checkpoint.
@@ -71,11 +73,15 @@ public struct FoldRunner {
         // Training drops a last short batch (unless it is the only one), as the loader does.
         let stepsPerEpoch = max(1, trainRows.count / spec.batchSize)
         let trainer = Trainer(model: model, loss: Components.loss(spec.loss), optimizer: Components.optimizer(spec.optimizer),
-                              policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs, stepsPerEpoch: stepsPerEpoch))
+                              policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs,
+                                                        stepsPerEpoch: stepsPerEpoch, swa: spec.swa))
         let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
         let augmentation = Augmentation(hflip: spec.augment.hflip, vflip: spec.augment.vflip, cropPadding: spec.augment.cropPadding)
         var history: [EpochRecord] = []
         var oof = Tensor(zeros: [0])
+        var collector = PredictionSetCollector(spec: spec)
+        let predictTest = { predict(trainer, images: data.testImages, rows: Array(0..<data.testImages.count), tta: spec.tta,
+                                    batchSize: spec.batchSize) }
         for epoch in 0..<spec.epochs {
             let started = Date()
             let lr = trainer.learningRate
@@ -98,12 +104,20 @@ public struct FoldRunner {
                                      learningRate: Double(lr), seconds: Date().timeIntervalSince(started))
             history.append(record)
             progress(.epoch(record))
+            collector.endOfEpoch(epoch + 1, model: model, oof: oof, predictTest: predictTest)
         }
-        let test = predict(trainer, images: data.testImages, rows: Array(0..<data.testImages.count), tta: spec.tta,
-                           batchSize: spec.batchSize)
-        return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test,
-                          score: history.last?.validationScore ?? .nan, history: history,
-                          weights: model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) },
+        let test = predictTest()
+        let weights = model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) }
+        // Batch-norm statistics for SWA come from the training rows as the network sees them at prediction time.
+        let statisticsBatches = {
+            BatchLoader(images: data.trainImages, rows: trainRows, labels: [], batchSize: spec.batchSize, shuffleSeed: nil,
+                        augmentation: nil, augmentSeed: 0, dropLast: trainRows.count > spec.batchSize).map(\.images)
+        }
+        let extraSets = collector.finish(model: model, statisticsBatches: statisticsBatches) {
+            (predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize), predictTest())
+        }
+        return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test, extraSets: extraSets,
+                          score: history.last?.validationScore ?? .nan, history: history, weights: weights,
                           architecture: spec.arch.name)
     }
 

@@ -110,6 +110,20 @@ final class MessagesTests: XCTestCase {
                       hex("0000003f")])           // 0.5
     }
 
+    func testResultWithNamedSets() {
+        // {"attempt":1,"score":0.5,"sets":["last","swa"],"shapes":[[1,2],[1,2],[1,2],[1,2],[1]],"taskID":"90c640d898ab2585"}
+        let pair = Payload(shape: [1, 2], scalars: [0.25, 0.75])
+        let result = TaskResult(taskID: Self.taskID, attempt: 1, score: 0.5, sets: ["last", "swa"],
+                                payloads: [pair, pair, pair, pair, Payload(shape: [1], scalars: [3])])
+        assertGolden(.result(result),
+                     [signature, hex("06"), hex("""
+                        7b226174 74656d70 74223a31 2c227363 6f726522 3a302e35 2c227365 7473223a
+                        5b226c61 7374222c 22737761 225d2c22 73686170 6573223a 5b5b312c 325d2c5b
+                        312c325d 2c5b312c 325d2c5b 312c325d 2c5b315d 5d2c2274 61736b49 44223a22
+                        39306336 34306438 39386162 32353835 227d
+                        """)] + Array(repeating: hex("0000803e 0000403f"), count: 4) + [hex("00004040")])
+    }
+
     func testFailure() {
         // {"attempt":2,"message":"out of memory","taskID":"90c640d898ab2585"}
         assertGolden(.failure(TaskFailure(taskID: Self.taskID, attempt: 2, message: "out of memory")),

@@ -35,7 +35,7 @@ final class WorkerLogicTests: XCTestCase {
                        [.send(.progress(TaskProgress(taskID: task.id, attempt: 3, epoch: 1, epochs: 4, trainLoss: 0.5, validationLoss: 0.4,
                                                      validationScore: 0.9, learningRate: 0.01, seconds: 2)))])
         let payload = Payload(shape: [2], scalars: [0.25, 0.75])
-        XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, payloads: [payload]), now: 0.4),
+        XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, sets: ["last"], payloads: [payload]), now: 0.4),
                        [.send(.result(TaskResult(taskID: task.id, attempt: 3, score: 0.9, payloads: [payload])))])
         XCTAssertEqual(worker.state, .ready)
     }
@@ -82,7 +82,7 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(actions.first, .cancelTask)
         XCTAssertEqual(actions.last, .reconnect(after: 0.5))
         XCTAssertEqual(worker.state, .connecting)
-        XCTAssertEqual(worker.handle(.taskFinished(score: 1, payloads: []), now: 3.1), [.log("dropped the result of a cancelled task")])
+        XCTAssertEqual(worker.handle(.taskFinished(score: 1, sets: ["last"], payloads: []), now: 3.1), [.log("dropped the result of a cancelled task")])
     }
 
     func testRejectAndShutdownExitWithTheReason() {
@@ -147,7 +147,7 @@ final class WorkerLogicTests: XCTestCase {
             }
             now += 0.25
             for (index, finish) in training where finish <= now && alive(index) {
-                run(index, workers[index].handle(.taskFinished(score: 1, payloads: [Payload(shape: [1], scalars: [1])]), now: now))
+                run(index, workers[index].handle(.taskFinished(score: 1, sets: ["last"], payloads: [Payload(shape: [1], scalars: [1])]), now: now))
             }
             for index in workers.indices where alive(index) { run(index, workers[index].handle(.tick, now: now)) }
             coordinate(coordinator.handle(.tick, now: now))

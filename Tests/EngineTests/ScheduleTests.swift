@@ -128,4 +128,9 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(scheduler.observe(1), 0.5)
         XCTAssertEqual(scheduler.observe(1), 0.25)
     }
+
+    func testHoldKeepsTheInnerScheduleThenAConstantRate() {
+        let hold = HoldSchedule(inner: StepSchedule(baseLR: 1, stepSize: 2, gamma: 0.5), fromStep: 3, lr: 0.01)
+        XCTAssertEqual((0..<6).map { hold.lr(at: $0) }, [1, 1, 0.5, 0.01, 0.01, 0.01])
+    }
 }

@@ -154,6 +154,20 @@ public struct WarmupSchedule: Schedule {
     }
 }
 
+/// The inner schedule until `fromStep`, then a constant rate: SWA's learning
+/// rate over the averaged epochs (PyTorch's SWALR with no annealing).
+public struct HoldSchedule: Schedule {
+    public let inner: any Schedule
+    public let fromStep: Int
+    public let heldLR: Float
+
+    public init(inner: any Schedule, fromStep: Int, lr: Float) {
+        (self.inner, self.fromStep, self.heldLR) = (inner, fromStep, lr)
+    }
+
+    public func lr(at step: Int) -> Float { step >= fromStep ? heldLR : inner.lr(at: step) }
+}
+
 /// torch ReduceLROnPlateau (threshold_mode "rel"): after more than `patience`
 /// observations without a relative improvement of `threshold`, multiply the
 /// learning rate by `factor`, not going below `minLR`. Stateful, so a class.

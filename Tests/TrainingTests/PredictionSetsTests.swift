@@ -1,0 +1,60 @@
+import Datasets
+import Engine
+import Foundation
+import Manifests
+import TestSupport
+import Training
+import XCTest
+
+/// Snapshot and SWA prediction sets out of one task.
+final class PredictionSetsTests: XCTestCase {
+    private func runner(model: String) throws -> FoldRunner {
+        let directory = try TrainingDataset.temporaryDirectory("foldwise-sets")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let dataset = try TrainingDataset.digits(in: directory, trainRows: 100, testRows: 20)
+        let manifest = try Manifest.load(dataset.writeManifest(imageSize: 8, models: [model]))
+        return FoldRunner(manifest: manifest, data: try ExperimentData(manifest: manifest, threads: 2))
+    }
+
+    func testSnapshotsAreTheModelAtEachCycleEndAndTheirMean() throws {
+        let runner = try runner(model: "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 3e-3, epochs: 4, batch_size: 16, schedule: cosine, snapshots: {cycles: 2, keep: 2}}")
+        var epochScores: [Double] = []
+        let result = try XCTUnwrap(runner.run(FoldTask(model: "tiny", seed: 0, fold: 1), progress: {
+            if case .epoch(let record) = $0 { epochScores.append(record.validationScore) }
+        }, isCancelled: { false }))
+        XCTAssertEqual(result.extraSets.map(\.name), ["snapshot-1", "snapshot-2", "snapshots"])
+        let (first, second, mean) = (result.extraSets[0], result.extraSets[1], result.extraSets[2])
+        // The last cycle ends with the last epoch: its snapshot is the set `last`.
+        XCTAssertEqual(second.oof.scalars, result.oof.scalars)
+        XCTAssertEqual(second.test.scalars, result.test.scalars)
+        XCTAssertNotEqual(first.oof.scalars, second.oof.scalars)
+        for i in 0..<mean.oof.count { XCTAssertEqual(mean.oof[i], (first.oof[i] + second.oof[i]) / 2, accuracy: 1e-6) }
+        for i in 0..<mean.test.count { XCTAssertEqual(mean.test[i], (first.test[i] + second.test[i]) / 2, accuracy: 1e-6) }
+        // The learning rate restarts after epoch 2.
+        XCTAssertEqual(result.history.map(\.learningRate)[2], result.history.map(\.learningRate)[0], accuracy: 1e-9)
+    }
+
+    func testSWAAveragesTheLateWeightsAndPredictsWithRecomputedStatistics() throws {
+        let model = "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 3e-3, epochs: 3, batch_size: 16, swa: {start_epoch: 2, lr: 1e-3}}"
+        let runner = try runner(model: model)
+        let result = try XCTUnwrap(runner.run(FoldTask(model: "tiny", seed: 0, fold: 0), progress: { _ in }, isCancelled: { false }))
+        XCTAssertEqual(result.extraSets.map(\.name), ["swa"])
+        XCTAssertEqual(result.history.map(\.learningRate).suffix(2), [1e-3, 1e-3].map { Double(Float($0)) })
+        let swa = result.extraSets[0]
+        XCTAssertEqual(swa.oof.shape, result.oof.shape)
+        XCTAssertEqual(swa.test.shape, result.test.shape)
+        XCTAssertNotEqual(swa.oof.scalars, result.oof.scalars)
+        for row in 0..<swa.oof.shape[0] {
+            XCTAssertEqual((0..<10).reduce(Float(0)) { $0 + swa.oof[row * 10 + $1] }, 1, accuracy: 1e-4)
+        }
+        // Deterministic, weights and SWA predictions alike.
+        let again = try XCTUnwrap(runner.run(FoldTask(model: "tiny", seed: 0, fold: 0), progress: { _ in }, isCancelled: { false }))
+        XCTAssertEqual(again.extraSets[0].oof.scalars, swa.oof.scalars, "deterministic")
+        XCTAssertEqual(result.weights.map(\.value.scalars), again.weights.map(\.value.scalars))
+    }
+
+    func testAModelWithoutSnapshotsOrSWAHasOnlyLast() throws {
+        let runner = try runner(model: FoldRunnerTests.tinyModel)
+        XCTAssertEqual(runner.run(FoldTask(model: "tiny", seed: 0, fold: 0)).extraSets.count, 0)
+    }
+}
