@@ -10,6 +10,8 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var models: [ModelSpec]
     /// Retries and heartbeats of a distributed run. In the canonical JSON but not in `hash`.
     public var cluster: ClusterSection
+    /// The level-2 stage (blends, stackers); nil: none.
+    public var ensemble: EnsembleSection?
     /// Where the manifest was loaded from; relative data paths resolve against its folder.
     /// Not part of the canonical JSON, so moving a project does not change its hash.
     public var file: URL?
@@ -18,11 +20,13 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var dataRoot: DataRootMapping?
 
     private enum CodingKeys: String, CodingKey {
-        case name, data, cv, metric, models, cluster
+        case name, data, cv, metric, models, cluster, ensemble
     }
 
     public init(name: String, data: DataSection, cv: CVSection = CVSection(), metric: MetricName = .accuracy,
-                models: [ModelSpec], cluster: ClusterSection = ClusterSection(), file: URL? = nil) {
+                models: [ModelSpec], cluster: ClusterSection = ClusterSection(), ensemble: EnsembleSection? = nil,
+                file: URL? = nil) {
+        self.ensemble = ensemble
         self.name = name
         self.data = data
         self.cv = cv
@@ -40,7 +44,8 @@ public struct Manifest: Sendable, Equatable, Codable {
                   cv: try container.decode(CVSection.self, forKey: .cv),
                   metric: try container.decode(MetricName.self, forKey: .metric),
                   models: try container.decode([ModelSpec].self, forKey: .models),
-                  cluster: try container.decodeIfPresent(ClusterSection.self, forKey: .cluster) ?? ClusterSection())
+                  cluster: try container.decodeIfPresent(ClusterSection.self, forKey: .cluster) ?? ClusterSection(),
+                  ensemble: try container.decodeIfPresent(EnsembleSection.self, forKey: .ensemble))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -52,10 +57,11 @@ public struct Manifest: Sendable, Equatable, Codable {
         try container.encode(models, forKey: .models)
         if encoder.userInfo[Self.omitsClusterKey] as? Bool != true {
             try container.encode(cluster, forKey: .cluster)
+            try container.encodeIfPresent(ensemble, forKey: .ensemble)
         }
     }
 
-    /// Set in an encoder's `userInfo` to leave `cluster` out, as `hash` does.
+    /// Set in an encoder's `userInfo` to leave `cluster` and `ensemble` out, as `hash` does.
     private static var omitsClusterKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "foldwise.omitsCluster")! }
 
     public static func load(_ url: URL) throws -> Manifest {
@@ -141,8 +147,9 @@ public struct Manifest: Sendable, Equatable, Codable {
         return text
     }
 
-    /// 64-bit FNV-1a of the canonical JSON without `cluster`, as 16 hex digits; tasks are keyed
-    /// by it. Retry and heartbeat settings do not change what is trained, so they stay out.
+    /// 64-bit FNV-1a of the canonical JSON without `cluster` and `ensemble`, as 16 hex digits;
+    /// tasks are keyed by it. Retry and heartbeat settings and the level-2 stage do not change
+    /// what the base models learn, so they stay out.
     public var hash: String {
         let hex = String(Self.fnv1a(canonicalJSON(omittingCluster: true)), radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
@@ -181,7 +188,7 @@ public struct DataRootMapping: Sendable, Equatable {
 }
 
 extension Manifest {
-    static let keys = ["name", "data", "cv", "metric", "models", "cluster"]
+    static let keys = ["name", "data", "cv", "metric", "models", "cluster", "ensemble"]
 
     static func read(_ root: ValueNode) throws -> Manifest {
         let map = try root.mapping()
@@ -204,6 +211,7 @@ extension Manifest {
             models.append(model)
         }
         let cluster = try ClusterSection.read(map.optional("cluster"))
-        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster)
+        let ensemble = try map.optional("ensemble").map { try EnsembleSection.read($0, models: models) }
+        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster, ensemble: ensemble)
     }
 }

@@ -152,6 +152,18 @@ public final class ExperimentDatabase: Sendable {
         }
     }
 
+    public func stageOutputs(experimentID: Int64, stage: String? = nil) throws -> [StageOutputRecord] {
+        try writer.read { db in
+            var request = StageOutputRecord.filter(Column("experimentID") == experimentID)
+            if let stage { request = request.filter(Column("stage") == stage) }
+            return try request.order(Column("stage"), Column("name")).fetchAll(db)
+        }
+    }
+
+    public func recordStageOutput(_ output: StageOutputRecord) throws {
+        try writer.write { db in try output.insert(db, onConflict: .replace) }
+    }
+
     /// Stores (or replaces) a score, e.g. the OOF score of an assembled prediction set.
     public func recordScore(_ score: ScoreRecord) throws {
         try writer.write { db in try score.insert(db, onConflict: .replace) }

@@ -88,6 +88,18 @@ enum Migrations {
                 table.column("checksum", .integer).notNull()
             }
         }
+        migrator.registerMigration("v3-stage-outputs") { db in
+            // What an ensemble stage decided besides its predictions (blend
+            // weights, pseudo-label selections), as JSON, one row per output.
+            try db.create(table: "stageOutput") { table in
+                table.column("experimentID", .integer).notNull().references("experiment", onDelete: .cascade)
+                table.column("stage", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("json", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.primaryKey(["experimentID", "stage", "name"])
+            }
+        }
         return migrator
     }
 }

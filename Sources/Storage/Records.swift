@@ -206,3 +206,17 @@ struct ValidationRowsRecord: Codable, Equatable, Sendable, FetchableRecord, Pers
         return values
     }
 }
+
+/// A stage's decision stored as JSON (blend weights, selected pseudo rows).
+public struct StageOutputRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "stageOutput"
+    public var experimentID: Int64
+    public var stage: String
+    public var name: String
+    public var json: String
+    public var createdAt: Date
+
+    public init(experimentID: Int64, stage: String, name: String, json: String, createdAt: Date = Date()) {
+        (self.experimentID, self.stage, self.name, self.json, self.createdAt) = (experimentID, stage, name, json, createdAt)
+    }
+}

@@ -102,6 +102,28 @@ extension ExperimentDatabase {
         }
     }
 
+    /// A task the coordinator computes itself (a blend, a stacker): inserted
+    /// or, when computed before, replaced (a new succeeded attempt by `worker`,
+    /// its predictions, scores and stage outputs), all in one transaction.
+    public func storeComputedTask(_ task: TaskRecord, worker: String, predictions: [PredictionSet],
+                                  scores: [ScoreRecord] = [], outputs: [StageOutputRecord] = [],
+                                  now: Date = Date()) throws {
+        let records = try Self.predictionRecords(taskID: task.id, predictions)
+        try writer.write { db in
+            var record = task
+            record.attempts = (try TaskRecord.fetchOne(db, key: task.id)?.attempts ?? 0) + 1
+            record.state = .done
+            record.updatedAt = now
+            try record.save(db)
+            try AttemptRecord(taskID: task.id, attempt: record.attempts, workerID: worker, host: "coordinator",
+                              startedAt: now, finishedAt: now, outcome: .succeeded, message: nil).insert(db)
+            try db.execute(sql: "DELETE FROM predictionSet WHERE taskID = ?", arguments: [task.id])
+            for prediction in records { try prediction.insert(db) }
+            for score in scores { try score.insert(db, onConflict: .replace) }
+            for output in outputs { try output.insert(db, onConflict: .replace) }
+        }
+    }
+
     /// For a re-run: tasks that failed or were abandoned for good get a new
     /// round of attempts. Returns how many went back to the queue.
     @discardableResult

@@ -196,4 +196,25 @@ final class TaskTransitionsTests: XCTestCase {
             XCTAssertEqual(try database.startAttempt(taskID: "task-0", worker: "w", host: "h", now: testDate), 2, label)
         }
     }
+
+    func testAComputedTaskIsStoredDoneAndReplacedWhenComputedAgain() throws {
+        try forEachDatabase { database, label in
+            let (experimentID, _) = try seedTasks(database)
+            let task = TaskRecord(id: "blend-mean", experimentID: experimentID, stage: "level2", model: "blend-mean",
+                                  seed: 0, fold: 0, round: 0, updatedAt: testDate)
+            let oof = PredictionSet(name: "ensemble", kind: .oof, shape: [2, 2], values: [0.5, 0.5, 0.25, 0.75])
+            let score = ScoreRecord(experimentID: experimentID, subject: "blend/mean", metric: "oof:accuracy", value: 0.5)
+            let output = StageOutputRecord(experimentID: experimentID, stage: "level2", name: "blend/weights",
+                                           json: #"{"a":1}"#, createdAt: testDate)
+            let stale = PredictionSet(name: "ensemble", kind: .oof, shape: [2, 2], values: [1, 0, 1, 0])
+            try database.storeComputedTask(task, worker: "coordinator", predictions: [stale], now: testDate)
+            try database.storeComputedTask(task, worker: "coordinator", predictions: [oof], scores: [score],
+                                           outputs: [output], now: testDate)
+            XCTAssertEqual(try database.task(id: "blend-mean")?.state, .done, label)
+            XCTAssertEqual(try database.attempts(taskID: "blend-mean").map(\.outcome), [.succeeded, .succeeded], label)
+            XCTAssertEqual(try database.predictions(taskID: "blend-mean"), [oof], label)
+            XCTAssertTrue(try database.scores(experimentID: experimentID).contains(score), label)
+            XCTAssertEqual(try database.stageOutputs(experimentID: experimentID, stage: "level2"), [output], label)
+        }
+    }
 }
