@@ -1,0 +1,67 @@
+import XCTest
+@testable import Ensemble
+
+final class ReportTests: XCTestCase {
+    static func sample(higherIsBetter: Bool = true, finalChoice: String? = nil) -> ReportData {
+        ReportData(experimentName: "digits", metricName: higherIsBetter ? "accuracy" : "log_loss", higherIsBetter: higherIsBetter,
+                   rows: [ReportData.Row(subject: "resnet/last", oofScore: 0.91, testScore: 0.9),
+                          ReportData.Row(subject: "blend/mean", oofScore: 0.95),
+                          ReportData.Row(subject: "stack/logistic", oofScore: 0.93, testScore: 0.94),
+                          ReportData.Row(subject: "resnet/swa", oofScore: .nan),
+                          ReportData.Row(subject: "resnet/snapshots", oofScore: 0.92)],
+                   finalChoice: finalChoice)
+    }
+
+    func testKindComesFromTheSubjectsPrefix() {
+        XCTAssertEqual(ReportData.Kind(subject: "blend/hillclimb"), .blend)
+        XCTAssertEqual(ReportData.Kind(subject: "stack/xgboost"), .stacker)
+        XCTAssertEqual(ReportData.Kind(subject: "resnet/snapshot-2"), .base)
+        // A model may be called "blend" only as a whole name, not as a prefix of the set.
+        XCTAssertEqual(ReportData.Kind(subject: "blender/last"), .base)
+    }
+
+    func testLeaderboardIsBestFirstInTheMetricsDirectionWithNaNLast() {
+        XCTAssertEqual(Self.sample().leaderboard.map(\.subject),
+                       ["blend/mean", "stack/logistic", "resnet/snapshots", "resnet/last", "resnet/swa"])
+        XCTAssertEqual(Self.sample(higherIsBetter: false).leaderboard.map(\.subject),
+                       ["resnet/last", "resnet/snapshots", "stack/logistic", "blend/mean", "resnet/swa"])
+    }
+
+    func testEqualScoresKeepSubjectOrder() {
+        let data = ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true,
+                              rows: [.init(subject: "b/last", oofScore: 0.5), .init(subject: "a/last", oofScore: 0.5)])
+        XCTAssertEqual(data.leaderboard.map(\.subject), ["a/last", "b/last"])
+    }
+
+    func testFinalSubjectIsTheRecordedChoiceElseTheBest() {
+        XCTAssertEqual(Self.sample().finalSubject, "blend/mean")
+        XCTAssertEqual(Self.sample(finalChoice: "stack/logistic").finalSubject, "stack/logistic")
+        XCTAssertNil(ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true, rows: []).finalSubject)
+    }
+
+    func testLeaderboardTextIsAnAlignedTableBestFirstWithTheFinalMarked() {
+        let lines = Self.sample(finalChoice: "stack/logistic").leaderboardText().split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            "experiment digits: OOF accuracy, higher is better; * = final ensemble",
+            "#  subject           kind     oof accuracy  test accuracy",
+            "1  blend/mean        blend          0.9500              -",
+            "2  stack/logistic    stacker        0.9300         0.9400  *",
+            "3  resnet/snapshots  base           0.9200              -",
+            "4  resnet/last       base           0.9100         0.9000",
+            "5  resnet/swa        base              nan              -",
+        ])
+    }
+
+    func testConfusionMatrixCountsArgmaxAgainstLabelsAndSumsToTheRows() {
+        // Rows 0..4 predict classes 0, 1, 2, 1, 0 (row 4 ties 0 and 2: argmax takes the first).
+        let probabilities: [Float] = [0.8, 0.1, 0.1,
+                                      0.2, 0.7, 0.1,
+                                      0.1, 0.2, 0.7,
+                                      0.3, 0.6, 0.1,
+                                      0.4, 0.2, 0.4]
+        let matrix = ConfusionMatrix(classNames: ["a", "b", "c"], labels: [0, 1, 2, 2, 2], probabilities: probabilities)
+        XCTAssertEqual(matrix.counts, [[1, 0, 0], [0, 1, 0], [1, 1, 1]])
+        XCTAssertEqual(matrix.total, 5)
+        XCTAssertEqual(matrix.counts.map { $0.reduce(0, +) }, [1, 1, 3])
+    }
+}
