@@ -1,0 +1,427 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// End-to-end tests of `foldwise run`, `coordinator`, `worker`, `status` and
+/// `export` with real processes on loopback: every task trained once, results
+/// bit-identical to `foldwise train --threads 1`, a worker or the coordinator
+/// killed with SIGKILL mid-run, malformed frames, and refusals.
+final class ClusterCommandTests: XCTestCase {
+    private var jar: ProcessJar!
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        let jar = try ProcessJar()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        (self.jar, self.scratch) = (jar, scratch)
+        addTeardownBlock {
+            jar.stopAll()
+            try? FileManager.default.removeItem(at: scratch)
+        }
+    }
+
+    override class func tearDown() {
+        ClusterReference.shared.remove()
+        super.tearDown()
+    }
+
+    // MARK: run
+
+    func testRunWithTwoWorkersTrainsEveryTaskOnceLikeTrainAndResumesWithoutTraining() throws {
+        let reference = try ClusterReference.shared.get()
+        let dir = scratch.appendingPathComponent("run")
+        let arguments = ["run", reference.manifest.path, "--workers", "2", "--threads", "1", "--dir", dir.path, "--json"]
+        let first = try FoldwiseProcess.run(arguments, in: reference.dataset.directory, timeout: 120)
+        assertSucceeded(first)
+
+        let summary = try JSONDecoder.snakeCase.decode(RunJSON.self, from: Data(first.lastLine.utf8))
+        XCTAssertEqual(summary.directory, dir.path)
+        XCTAssertEqual(summary.database, dir.appendingPathComponent("experiment.sqlite").path)
+        XCTAssertEqual(summary.metric, "accuracy")
+        XCTAssertEqual(summary.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
+        XCTAssertEqual(summary.sets.map(\.name), ["tiny/last"])
+        XCTAssertEqual(summary.sets.first?.seeds, ClusterReference.seeds)
+        // Same arrays, same metric code: the scores are equal, not just close.
+        XCTAssertEqual(summary.sets.first?.oofScore, reference.oofScore)
+        XCTAssertEqual(summary.sets.first?.testScore, reference.testScore)
+        XCTAssertTrue(summary.paths.contains(dir.appendingPathComponent("export/tiny.last.oof.npy").path), "\(summary.paths)")
+        XCTAssertTrue(summary.paths.contains(dir.appendingPathComponent("export/oof.csv").path), "\(summary.paths)")
+        for worker in 1...2 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("logs/worker-\(worker).log").path))
+        }
+
+        let attempts = try AttemptRow.all(in: dir)
+        assertEveryTaskSucceededOnce(attempts)
+        XCTAssertEqual(attempts.count, ClusterReference.taskCount, "\(attempts)")
+        XCTAssertTrue(Set(attempts.map(\.worker)).isSubset(of: ["local-1", "local-2"]), "\(attempts)")
+        try assertExportMatchesTrain(dir, reference)
+        let status = try XCTUnwrap(StatusSnapshot.read(dir))
+        XCTAssertTrue(status.integrityOk)
+        XCTAssertEqual(status.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
+        XCTAssertTrue(status.problems.isEmpty, "\(status.problems)")
+        XCTAssertEqual(status.scores.first { $0.metric == "oof:accuracy" }?.value, reference.oofScore)
+
+        // Everything is done: the second run starts no worker, trains nothing and prints the same.
+        let second = try FoldwiseProcess.run(arguments, in: reference.dataset.directory, timeout: 60)
+        assertSucceeded(second)
+        XCTAssertEqual(second.stdout, first.stdout)
+        XCTAssertTrue(second.stderr.contains("(\(ClusterReference.taskCount) already done)"), second.stderr)
+        XCTAssertEqual(try AttemptRow.all(in: dir), attempts)
+    }
+
+    // MARK: a worker killed
+
+    func testWorkerKilledMidTaskLosesItsLeaseAndTheRunEndsWithTheUndisturbedOOF() throws {
+        let reference = try ClusterReference.shared.get()
+        let dir = scratch.appendingPathComponent("killed-worker")
+        let coordinator = try startCoordinator(reference, dir: dir)
+        let endpoint = try boundEndpoint(of: coordinator)
+        let victim = try startWorker(reference, endpoint: endpoint, id: "victim")
+
+        let survivor = try startWorker(reference, endpoint: endpoint, id: "survivor")
+
+        // Mid-task: the victim holds a lease and has stored at least one epoch of it. A task
+        // takes a fraction of a second, so this polls the database directly, not through status.
+        var caught = false
+        _ = try eventually(interval: 0.005) {
+            caught = (try? AttemptRow.isTraining("victim", in: dir)) ?? false
+            if caught { victim.send(SIGKILL) }
+            return caught || !coordinator.isRunning
+        }
+        XCTAssertTrue(caught, "the victim was never caught mid-task\n\(coordinator.transcript)")
+        XCTAssertNotNil(victim.waitForExit(timeout: 10))
+
+        coordinator.assertExits(0)
+        survivor.assertExits(0)
+        XCTAssertTrue(coordinator.stderr.contains("lease is lost"), coordinator.stderr)
+        // The task the victim held when it died (it may have finished others before):
+        // its attempt is abandoned, and a later attempt on the survivor succeeded.
+        let attempts = try AttemptRow.all(in: dir)
+        assertEveryTaskSucceededOnce(attempts)
+        let lost = attempts.filter { $0.outcome != "succeeded" }
+        XCTAssertEqual(lost.map(\.worker), ["victim"], "\(attempts)")
+        XCTAssertEqual(lost.map(\.outcome), ["abandoned"], "\(attempts)")
+        if let lost = lost.first {
+            XCTAssertTrue(attempts.contains { $0.task == lost.task && $0.attempt > lost.attempt && $0.worker == "survivor"
+                                              && $0.outcome == "succeeded" }, "\(attempts)")
+        }
+        let status = try XCTUnwrap(StatusSnapshot.read(dir))
+        XCTAssertTrue(status.integrityOk)
+        XCTAssertEqual(status.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
+        XCTAssertEqual(status.problems.map(\.worker), ["victim"], "\(status.problems)")
+        XCTAssertTrue(status.problems.allSatisfy { $0.outcome == "abandoned" && $0.message.contains("lease is lost") },
+                      "\(status.problems)")
+        try assertExportMatchesTrain(dir, reference)
+    }
+
+    // MARK: the coordinator killed
+
+    func testCoordinatorKilledAndRestartedNeverRetrainsAFinishedTaskAndTheWorkerReconnects() throws {
+        let reference = try ClusterReference.shared.get()
+        let dir = scratch.appendingPathComponent("killed-coordinator")
+        let first = try startCoordinator(reference, dir: dir)
+        // The restart binds the same port, so the worker's endpoint stays valid.
+        let endpoint = try boundEndpoint(of: first)
+        let worker = try startWorker(reference, endpoint: endpoint, id: "steady")
+
+        XCTAssertTrue(try eventually {
+            guard let status = try StatusSnapshot.read(dir) else { return false }
+            return status.count("done") >= 2 && !status.running.isEmpty
+        }, "no two tasks finished\n\(first.transcript)")
+        first.send(SIGKILL)
+        XCTAssertNotNil(first.waitForExit(timeout: 10))
+        let before = try AttemptRow.all(in: dir)
+        let finished = before.filter { $0.outcome == "succeeded" }
+        XCTAssertGreaterThanOrEqual(finished.count, 2, "\(before)")
+        XCTAssertTrue(worker.isRunning, worker.transcript)
+
+        let second = try startCoordinator(reference, dir: dir, bind: endpoint)
+        second.assertExits(0)
+        worker.assertExits(0)
+        XCTAssertTrue(second.stderr.contains("worker steady on"), second.stderr)
+        XCTAssertTrue(worker.stderr.contains("shut this worker down"), worker.stderr)
+
+        let after = try AttemptRow.all(in: dir)
+        assertEveryTaskSucceededOnce(after)
+        for done in finished {
+            XCTAssertEqual(after.filter { $0.task == done.task }, [done], "task \(done.task) changed after the restart")
+        }
+        let status = try XCTUnwrap(StatusSnapshot.read(dir))
+        XCTAssertTrue(status.integrityOk)
+        XCTAssertEqual(status.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
+        try assertExportMatchesTrain(dir, reference)
+    }
+
+    // MARK: malformed frames
+
+    func testMalformedFramesAreLoggedAndDroppedWhileTheRunGoesOn() throws {
+        let reference = try ClusterReference.shared.get()
+        let dir = scratch.appendingPathComponent("malformed")
+        let coordinator = try startCoordinator(reference, dir: dir, manifest: reference.manifest)
+        let endpoint = try boundEndpoint(of: coordinator)
+        let port = try XCTUnwrap(endpoint.split(separator: ":").last.flatMap { Int($0) })
+        let worker = try startWorker(reference, endpoint: endpoint, id: "steady")
+        XCTAssertTrue(try eventually { try StatusSnapshot.read(dir)?.running.isEmpty == false }, coordinator.transcript)
+        // Frozen mid-task the worker holds the run open (a task can take less time than
+        // the garbage below); the default 3 s liveness outlasts the freeze.
+        worker.send(SIGSTOP)
+
+        // A hand-made DEALER (real ZMTP) sending frames that are not Foldwise messages.
+        let signature: [UInt8] = [0x46, 0x57, 0x50, 0x01]
+        let frames: [[[UInt8]]] = [
+            [Array("XYZ!".utf8), [0x01], Array("{}".utf8)],
+            [[0x46, 0x57, 0x50, 0x09], [0x01], Array("{}".utf8)],
+            [signature],
+            [signature, [0x01], Array("not json".utf8)],
+            [signature, [0x7E], Array("{}".utf8)],
+        ]
+        let exchange = try RawTCP.exchange(port: port, handshake: ZMTP.greeting + ZMTP.ready(socketType: "DEALER"),
+                                           send: frames.flatMap(ZMTP.message), listen: 0.5)
+        // Plain TCP garbage: not even a ZeroMQ greeting.
+        _ = try RawTCP.exchange(port: port, send: Array("GET / HTTP/1.1\r\nHost: foldwise\r\n\r\n".utf8), listen: 0.1)
+        _ = try RawTCP.exchange(port: port, send: Self.garbage(count: 4096), listen: 0.1)
+        XCTAssertTrue(coordinator.isRunning, coordinator.transcript)
+        worker.send(SIGCONT)
+
+        // The only answer is the reject of the other protocol version, naming both versions.
+        XCTAssertEqual(exchange.handshake.first, 0xFF, "\(exchange.handshake)")
+        XCTAssertTrue(String(decoding: exchange.handshake, as: UTF8.self).contains("READY"), "\(exchange.handshake)")
+        let answers = ZMTP.messages(in: exchange.reply)
+        XCTAssertEqual(answers.count, 1, "\(answers)")
+        if let answer = answers.first {
+            XCTAssertEqual(answer.first, signature)
+            XCTAssertEqual(answer.dropFirst().first, [0x0B])
+            let header = String(decoding: answer.last ?? [], as: UTF8.self)
+            XCTAssertTrue(header.contains("protocol version 9") && header.contains("version 1"), header)
+        }
+        coordinator.assertExits(0)
+        worker.assertExits(0)
+        let log = coordinator.stderr
+        XCTAssertGreaterThanOrEqual(log.components(separatedBy: "dropped a malformed message").count - 1, 5, log)
+        for fragment in ["not the Foldwise signature", "protocol version 9", "message has 1 frames",
+                         "hello header is not valid", "command frame 7e"] {
+            XCTAssertTrue(log.contains(fragment), "coordinator log lacks \"\(fragment)\":\n\(log)")
+        }
+        let status = try XCTUnwrap(StatusSnapshot.read(dir))
+        XCTAssertTrue(status.integrityOk)
+        XCTAssertEqual(status.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
+        assertEveryTaskSucceededOnce(try AttemptRow.all(in: dir))
+    }
+
+    // MARK: refusals
+
+    func testWorkerWithOtherDataIsRefusedOnBothSides() throws {
+        let reference = try ClusterReference.shared.get()
+        let other = try TemporaryDataset.digits(perClass: 5, testRows: 20)
+        defer { other.remove() }
+        let dir = scratch.appendingPathComponent("other-data")
+        let coordinator = try startCoordinator(reference, dir: dir)
+        let endpoint = try boundEndpoint(of: coordinator)
+        let worker = try jar.start("worker-other-data", ["worker", "--connect", endpoint, "--threads", "1", "--id", "stranger",
+                                                         "--data-root", other.directory.path], in: scratch)
+        worker.assertExits(2)
+        XCTAssertTrue(worker.stderr.contains("dataset fingerprint mismatch"), worker.stderr)
+        XCTAssertTrue(worker.stderr.contains("--data-root"), worker.stderr)
+        XCTAssertTrue(eventually { coordinator.stderr.contains("dataset fingerprint mismatch") }, coordinator.transcript)
+        XCTAssertTrue(coordinator.stderr.contains("stranger"), coordinator.stderr)
+        XCTAssertEqual(try AttemptRow.all(in: dir), [])
+
+        // SIGTERM stops a coordinator cleanly; the same --dir resumes later.
+        coordinator.send(SIGTERM)
+        coordinator.assertExits(130, within: 30)
+        XCTAssertTrue(coordinator.stderr.contains("resume"), coordinator.stderr)
+    }
+
+    func testExposedBindWithoutKeysIsRefusedBeforeTheDirectoryExists() throws {
+        let reference = try ClusterReference.shared.get()
+        let dir = scratch.appendingPathComponent("exposed")
+        let result = try FoldwiseProcess.run(["coordinator", reference.fastManifest.path, "--bind", "tcp://0.0.0.0:5599",
+                                              "--dir", dir.path], in: reference.dataset.directory)
+        assertBadInput(result, mentions: ["0.0.0.0", "--insecure", "foldwise keys generate"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path))
+    }
+
+    func testStatusAndExportWithoutADatabaseExitTwo() throws {
+        let empty = scratch.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        for command in ["status", "export"] {
+            for folder in [empty, scratch.appendingPathComponent("missing")] {
+                let result = try FoldwiseProcess.run([command, folder.path], in: scratch)
+                assertBadInput(result, mentions: [folder.path, "experiment.sqlite"])
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty.path), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("missing").path))
+    }
+
+    // MARK: helpers
+
+    /// A coordinator of the fast manifest (unless told otherwise) on a loopback port the system picks.
+    private func startCoordinator(_ reference: ClusterReference.Made, dir: URL, manifest: URL? = nil,
+                                  bind: String = "tcp://127.0.0.1:*") throws -> BackgroundFoldwise {
+        try jar.start("coordinator", ["coordinator", (manifest ?? reference.fastManifest).path, "--bind", bind, "--dir", dir.path],
+                      in: reference.dataset.directory)
+    }
+
+    private func startWorker(_ reference: ClusterReference.Made, endpoint: String, id: String) throws -> BackgroundFoldwise {
+        // Another folder than the data's: the worker takes everything from the coordinator.
+        try jar.start("worker-\(id)", ["worker", "--connect", endpoint, "--threads", "1", "--id", id], in: scratch)
+    }
+
+    /// The endpoint a coordinator bound for `tcp://127.0.0.1:*`, from its first log line.
+    private func boundEndpoint(of coordinator: BackgroundFoldwise, file: StaticString = #filePath,
+                               line: UInt = #line) throws -> String {
+        var endpoint: String?
+        let found = eventually(timeout: 60, interval: 0.05) {
+            endpoint = coordinator.stderr.split(separator: "\n").lazy.compactMap(Self.endpoint(inLogLine:)).first
+            return endpoint != nil || !coordinator.isRunning
+        }
+        return try XCTUnwrap(found ? endpoint : nil, "the coordinator named no endpoint\n\(coordinator.transcript)",
+                             file: file, line: line)
+    }
+
+    static func endpoint(inLogLine line: Substring) -> String? {
+        guard line.hasPrefix("foldwise coordinator:"), let start = line.range(of: " on tcp://") else { return nil }
+        let rest = line[start.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == ":" }
+        return rest.contains(":") ? "tcp://" + rest : nil
+    }
+
+    private func assertEveryTaskSucceededOnce(_ attempts: [AttemptRow], file: StaticString = #filePath, line: UInt = #line) {
+        let succeeded = attempts.filter { $0.outcome == "succeeded" }
+        XCTAssertEqual(succeeded.count, ClusterReference.taskCount, "\(attempts)", file: file, line: line)
+        XCTAssertEqual(Set(succeeded.map(\.task)).count, ClusterReference.taskCount, "\(attempts)", file: file, line: line)
+        XCTAssertFalse(attempts.contains { $0.outcome == "running" }, "\(attempts)", file: file, line: line)
+    }
+
+    /// Every exported array is byte-for-byte the file `foldwise train --threads 1` wrote.
+    private func assertExportMatchesTrain(_ dir: URL, _ reference: ClusterReference.Made,
+                                          file: StaticString = #filePath, line: UInt = #line) throws {
+        var pairs = [("tiny.last.oof.npy", "tiny/oof.npy"), ("tiny.last.test.npy", "tiny/test.npy")]
+        for seed in ClusterReference.seeds {
+            pairs += [("tiny.last.oof_seed\(seed).npy", "tiny/oof_seed\(seed).npy"),
+                      ("tiny.last.test_seed\(seed).npy", "tiny/test_seed\(seed).npy")]
+        }
+        for (exported, trained) in pairs {
+            let ours = try Data(contentsOf: dir.appendingPathComponent("export/\(exported)"))
+            let theirs = try Data(contentsOf: reference.trainOut.appendingPathComponent(trained))
+            XCTAssertEqual(ours, theirs, "export/\(exported) differs from train's \(trained)", file: file, line: line)
+        }
+    }
+
+    /// Deterministic bytes that are no protocol at all.
+    static func garbage(count: Int) -> [UInt8] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }
+}
+
+/// The `--json` object that ends the stdout of `foldwise run`.
+private struct RunJSON: Decodable {
+    struct SetScore: Decodable { var name: String; var seeds: [Int]; var oofScore: Double; var testScore: Double? }
+    var directory, database, metric: String
+    var tasks: [String: Int]
+    var sets: [SetScore]
+    var paths: [String]
+}
+
+/// `foldwise train --json`'s per-model scores.
+private struct TrainJSON: Decodable {
+    struct Model: Decodable { var name: String; var oofScore: Double; var testScore: Double? }
+    var models: [Model]
+}
+
+extension JSONDecoder {
+    static var snakeCase: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
+
+/// The data, the two manifests and the `foldwise train --threads 1` output the
+/// tests compare with, made once for the whole class (training is the slow part).
+final class ClusterReference: @unchecked Sendable {
+    struct Made {
+        var dataset: TemporaryDataset
+        /// Default cluster settings (for `run`, where nothing should time out).
+        var manifest: URL
+        /// Short heartbeats and retries, so a lost worker is noticed within a second.
+        var fastManifest: URL
+        var trainOut: URL
+        var oofScore: Double
+        var testScore: Double?
+    }
+
+    static let shared = ClusterReference()
+    static let seeds = [0, 1]
+    static let folds = 3
+    static var taskCount: Int { seeds.count * folds }
+    static let epochs = 60
+
+    private let lock = NSLock()
+    private var made: Made?
+
+    func get() throws -> Made {
+        try lock.withLock {
+            if let made { return made }
+            let made = try Self.make()
+            self.made = made
+            return made
+        }
+    }
+
+    func remove() {
+        lock.withLock {
+            made?.dataset.remove()
+            made = nil
+        }
+    }
+
+    private static func make() throws -> Made {
+        let dataset = try TemporaryDataset.digits(perClass: 6, testRows: 20)
+        let manifest = try dataset.writeManifest(yaml(cluster: nil), file: "cluster.yaml")
+        let fast = try dataset.writeManifest(yaml(cluster: "{heartbeat_interval: 0.25, liveness: 4, retry_delay: 0.1}"),
+                                             file: "cluster-fast.yaml")
+        let out = dataset.url("train-out")
+        let result = try FoldwiseProcess.train(manifest, out: out, ["--json"])
+        guard result.status == 0 else { throw ReferenceError(transcript: result.transcript) }
+        let report = try JSONDecoder.snakeCase.decode(TrainJSON.self, from: Data(result.lastLine.utf8))
+        guard let model = report.models.first else { throw ReferenceError(transcript: result.transcript) }
+        return Made(dataset: dataset, manifest: manifest, fastManifest: fast, trainOut: out,
+                    oofScore: model.oofScore, testScore: model.testScore)
+    }
+
+    /// The manifest of `TemporaryDataset` with 3 folds × 2 seeds, enough epochs
+    /// for a task to be caught mid-training, and an optional cluster section.
+    private static func yaml(cluster: String?) -> String {
+        """
+        name: cluster
+        data:
+          train_csv: train.csv
+          train_images: train
+          test_images: test
+          sample_submission: sample_submission.csv
+          test_labels: test_labels.csv
+          image_size: 8
+          channels: 1
+        cv: {folds: \(folds), seeds: [\(seeds.map(String.init).joined(separator: ", "))], stratify: true}
+        metric: accuracy
+        models:
+          - name: tiny
+            arch: {name: resnet, widths: [8], blocks: [1]}
+            lr: 1e-2
+            epochs: \(epochs)
+            batch_size: 16
+
+        """ + (cluster.map { "cluster: \($0)\n" } ?? "")
+    }
+
+    struct ReferenceError: Error, CustomStringConvertible {
+        var transcript: String
+        var description: String { "foldwise train for the reference failed:\n\(transcript)" }
+    }
+}
