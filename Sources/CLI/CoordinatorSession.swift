@@ -24,6 +24,7 @@ struct CoordinatorSession {
         // Refuses a folder of another manifest or other data before the database is touched.
         let files = try PredictionFiles(directory: self.directory.url, manifest: manifest, dataFingerprint: data.fingerprint)
         try files.writeCommon(data: data, seeds: manifest.cv.seeds)
+        try Self.writeSample(manifest: manifest, data: data, to: self.directory.url.appendingPathComponent("sample_submission.csv"))
         let database = try ExperimentDatabase.open(at: self.directory.database)
         let cluster = manifest.cluster
         shell = try CoordinatorShell(
@@ -35,8 +36,23 @@ struct CoordinatorSession {
             configure: configure, log: log)
     }
 
+    /// The competition's sample submission, kept beside the database so
+    /// `foldwise submit` works from DIR alone; without one (a test CSV instead),
+    /// a sample with the id and label columns.
+    static func writeSample(manifest: Manifest, data: ExperimentData, to target: URL) throws {
+        let text: String
+        if let sample = manifest.data.sampleSubmission {
+            text = try String(contentsOf: manifest.resolve(sample), encoding: .utf8)
+        } else {
+            text = ([[manifest.data.idColumn, manifest.data.labelColumn].joined(separator: ",")]
+                    + data.test.ids.map { "\($0),\(data.train.classNames[0])" }).joined(separator: "\n") + "\n"
+        }
+        try Data(text.utf8).write(to: target, options: .atomic)
+    }
+
     /// Scores every complete prediction set (OOF, and held-out test when the
-    /// manifest names test labels), stores the scores and exports the arrays.
+    /// manifest names test labels), runs the level-2 stage when the manifest
+    /// has one, writes the submission from the best result, exports the arrays.
     func finish() throws -> RunSummary {
         let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
         let sets = try ExperimentResults.assemble(database: database, experimentID: shell.experimentID,
@@ -59,6 +75,17 @@ struct CoordinatorSession {
         summary.tasks = try Dictionary(uniqueKeysWithValues: database.counts(experimentID: shell.experimentID)
             .map { ($0.key.rawValue, $0.value) })
         summary.paths = try ExperimentExport(directory: directory).write(sets)
+        guard !sets.isEmpty else { return summary }
+        let catalog = try ResultCatalog(directory: directory, database: database, experimentID: shell.experimentID)
+        if let section = manifest.ensemble {
+            for result in try Level2Stage.run(catalog, section: section, data: data) {
+                let test = data.testLabels.map { metric.score(probabilities: result.test, classes: data.classes, labels: $0) }
+                summary.sets.append(.init(name: result.name, seeds: [], oofScore: result.score, testScore: test))
+            }
+        }
+        let (subject, path) = try catalog.writeSubmission(subject: nil)
+        summary.submission = .init(set: subject, path: path.path)
+        summary.paths.append(path.path)
         return summary
     }
 }
@@ -105,7 +132,9 @@ struct RunSummary: Encodable {
     var metric = ""
     var tasks: [String: Int] = [:]
     var sets: [SetScore] = []
+    var submission: Choice?
     var paths: [String] = []
+    struct Choice: Encodable { var set: String; var path: String }
 
     func jsonString() throws -> String {
         let encoder = JSONEncoder()
@@ -114,13 +143,13 @@ struct RunSummary: Encodable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// One line per set, as `train` prints them.
+    /// One line per set, as `train` prints them, then the submission.
     func lines() -> [String] {
         sets.map { set in
-            var line = String(format: "%@: OOF %@ %.4f over %d seed%@", set.name, metric, set.oofScore,
-                              set.seeds.count, set.seeds.count == 1 ? "" : "s")
+            var line = String(format: "%@: OOF %@ %.4f", set.name, metric, set.oofScore)
+            if !set.seeds.isEmpty { line += " over \(set.seeds.count) seed\(set.seeds.count == 1 ? "" : "s")" }
             if let test = set.testScore { line += String(format: "; held-out test %@ %.4f", metric, test) }
             return line
-        }
+        } + (submission.map { ["submission: \($0.path) (from \($0.set), the best OOF score)"] } ?? [])
     }
 }

@@ -14,7 +14,7 @@ struct Foldwise: ParsableCommand {
         commandName: "foldwise",
         abstract: "Cross-validated CNN training and ensembling for image competitions.",
         subcommands: [TrainCommand.self, RunCommand.self, CoordinatorCommand.self, WorkerCommand.self,
-                      StatusCommand.self, ExportCommand.self, KeysCommand.self, ValidateCommand.self,
+                      StatusCommand.self, ExportCommand.self, SubmitCommand.self, KeysCommand.self, ValidateCommand.self,
                       BenchEngineCommand.self, StackCommand.self])
 
     /// Bad input of any kind (command line, manifest, CSV, image, checkpoint)
