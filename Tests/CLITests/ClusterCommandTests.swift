@@ -99,8 +99,9 @@ final class ClusterCommandTests: XCTestCase {
         // its attempt is abandoned, and a later attempt on the survivor succeeded.
         let attempts = try AttemptRow.all(in: dir)
         assertEveryTaskSucceededOnce(attempts)
-        let lost = attempts.filter { $0.outcome != "succeeded" }
-        XCTAssertEqual(lost.map(\.worker), ["victim"], "\(attempts)")
+        // Only the victim's lease must be lost; on a starved machine the survivor's may be too
+        // (then it is retried like any lost lease), so its attempts are not pinned here.
+        let lost = attempts.filter { $0.outcome != "succeeded" && $0.worker == "victim" }
         XCTAssertEqual(lost.map(\.outcome), ["abandoned"], "\(attempts)")
         if let lost = lost.first {
             XCTAssertTrue(attempts.contains { $0.task == lost.task && $0.attempt > lost.attempt && $0.worker == "survivor"
@@ -109,9 +110,9 @@ final class ClusterCommandTests: XCTestCase {
         let status = try XCTUnwrap(StatusSnapshot.read(dir))
         XCTAssertTrue(status.integrityOk)
         XCTAssertEqual(status.tasks.filter { $0.value > 0 }, ["done": ClusterReference.taskCount])
-        XCTAssertEqual(status.problems.map(\.worker), ["victim"], "\(status.problems)")
+        XCTAssertTrue(status.problems.contains { $0.worker == "victim" }, "\(status.problems)")
         XCTAssertTrue(status.problems.allSatisfy { $0.outcome == "abandoned" && $0.message.contains("lease is lost") },
-                      "\(status.problems)")
+                      "\(status.problems)\n\(coordinator.stderr)")
         try assertExportMatchesTrain(dir, reference)
     }
 
