@@ -81,6 +81,11 @@ public struct CoordinatorLogic: Sendable {
     /// When set, a worker whose hello names another manifest (or none) gets this
     /// one in its welcome and is admitted only once it says hello with its data.
     public var manifestOffer: ManifestOffer?
+    /// While true, idle workers wait for more tasks instead of being shut down
+    /// when every task is finished (a later stage will add tasks).
+    public var holdsWorkers = false
+    /// What tasks of later stages train with, by task id.
+    var inputsByTask: [String: (extras: TaskExtras, teacher: [Payload])] = [:]
 
     var entries: [TaskEntry] = []
     var indexByID: [String: Int] = [:]
@@ -102,6 +107,19 @@ public struct CoordinatorLogic: Sendable {
     }
 
     public func task(id: String) -> ClusterTask? { indexByID[id].map { entries[$0].task } }
+
+    /// Adds the tasks of a later stage (those already listed are skipped; the
+    /// ones in `restoring.doneTaskIDs` start done), with what each trains with.
+    public mutating func add(_ tasks: [ClusterTask], inputs: [String: (extras: TaskExtras, teacher: [Payload])] = [:],
+                             restoring restored: Restored = Restored()) {
+        for task in tasks where indexByID[task.id] == nil {
+            indexByID[task.id] = entries.count
+            let done = restored.doneTaskIDs.contains(task.id)
+            entries.append(TaskEntry(task: task, status: done ? .done : .queued(notBefore: 0),
+                                     lastAttempt: restored.attemptsStarted[task.id] ?? 0))
+        }
+        for (id, input) in inputs { inputsByTask[id] = input }
+    }
 
     public var isFinished: Bool { entries.allSatisfy { $0.status == .done || $0.status == .abandoned } }
 
@@ -283,8 +301,10 @@ public struct CoordinatorLogic: Sendable {
                 entries[index].status = .leased(peer, attempt: attempt)
                 workers[peer]?.leasedTaskID = task.id
                 actions.append(.taskStarted(taskID: task.id, attempt: attempt, workerID: worker.hello.workerID))
-                send(.task(TaskAssignment(task: task, attempt: attempt)), to: peer, now: now, &actions)
-            } else if isFinished {
+                let input = inputsByTask[task.id]
+                send(.task(TaskAssignment(task: task, attempt: attempt, extras: input?.extras, teacher: input?.teacher ?? [])),
+                     to: peer, now: now, &actions)
+            } else if isFinished, !holdsWorkers {
                 send(.shutdown(Shutdown(reason: "all tasks are finished")), to: peer, now: now, &actions)
                 forget(peer)
             }

@@ -65,10 +65,31 @@ public final class CoordinatorShell {
         }
         socket = try ZMQSocket(context: context, kind: .router)
         try socket.setRouterMandatory(true)
-        try socket.setSendTimeout(seconds: 1)
+        // Never wait on one peer: a message that cannot be queued at once is
+        // dropped (heartbeats and leases recover it) instead of stalling everyone.
+        try socket.setSendTimeout(seconds: 0)
         try configure(socket)
         monitor = try socket.monitorHandshakeFailures()
         boundEndpoint = try socket.bind(endpoint)
+    }
+
+    /// Adds a later stage's tasks (pseudo-label rounds, distillation) to the
+    /// database and the queue; those the database already has done stay done.
+    public func addTasks(_ tasks: [ClusterTask], inputs: [String: (extras: TaskExtras, teacher: [Payload])] = [:]) throws {
+        try database.insertTasks(tasks.map { task in
+            TaskRecord(id: task.id, experimentID: experimentID, stage: task.stage, model: task.fold.model,
+                       seed: task.fold.seed, fold: task.fold.fold, round: task.round)
+        })
+        let records = try database.tasks(experimentID: experimentID).filter { record in tasks.contains { $0.id == record.id } }
+        logic.add(tasks, inputs: inputs, restoring: CoordinatorLogic.Restored(
+            doneTaskIDs: Set(records.filter { $0.state == .done }.map(\.id)),
+            attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) })))
+    }
+
+    /// While true, idle workers wait for a later stage instead of being shut down.
+    public var holdsWorkers: Bool {
+        get { logic.holdsWorkers }
+        set { logic.holdsWorkers = newValue }
     }
 
     /// The port of `boundEndpoint` (for tcp endpoints).
@@ -104,7 +125,7 @@ public final class CoordinatorShell {
             while let failure = try monitor.nextFailure(timeout: 0) {
                 log(failure.refusedByPeer
                     ? "refused a connection on \(boundEndpoint): its CURVE key is not allowed (status \(failure.code))"
-                    : "dropped a connection on \(boundEndpoint): its handshake failed (code \(failure.code)); it is not a Foldwise worker with the right keys")
+                    : "dropped a connection on \(boundEndpoint): its ZeroMQ handshake failed (libzmq code \(failure.code)); the peer is not a Foldwise worker, spoke before the greeting, or uses other keys")
             }
             try perform(logic.handle(.tick, now: Self.now()))
             if !afterPoll(self) { return false }

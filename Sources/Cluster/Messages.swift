@@ -39,21 +39,45 @@ public struct Welcome: Sendable, Hashable, Codable {
     }
 }
 
+/// What a task of a later stage trains with beyond its fold: pseudo-labelled
+/// test rows and, for a distilled student, the teacher's soft targets (which
+/// travel as the task message's payload frames: [train rows, K] then [test rows, K]).
+public struct TaskExtras: Sendable, Hashable, Codable {
+    public var pseudoRows: [Int]
+    public var pseudoLabels: [Int]
+    public var temperature: Float?
+    public var alpha: Float?
+    public init(pseudoRows: [Int] = [], pseudoLabels: [Int] = [], temperature: Float? = nil, alpha: Float? = nil) {
+        (self.pseudoRows, self.pseudoLabels, self.temperature, self.alpha) = (pseudoRows, pseudoLabels, temperature, alpha)
+    }
+}
+
 /// Coordinator → worker: train this task; `attempt` tells a late result from a current one.
-public struct TaskAssignment: Sendable, Hashable, Codable {
+public struct TaskAssignment: Sendable, Codable {
     public var task: ClusterTask
     public var attempt: Int
+    public var extras: TaskExtras?
+    /// The teacher's probabilities for a distilled student: on every train row (its OOF) and on the test rows.
+    public var teacher: [Payload]
+    /// The shapes a decoded header announces for the teacher frames (`Message.decode` checks them).
+    var announcedShapes: [[Int]] = []
     public var taskID: String { task.id }
-    public init(task: ClusterTask, attempt: Int) { (self.task, self.attempt) = (task, attempt) }
+    public init(task: ClusterTask, attempt: Int, extras: TaskExtras? = nil, teacher: [Payload] = []) {
+        (self.task, self.attempt, self.extras, self.teacher) = (task, attempt, extras, teacher)
+    }
 
-    enum CodingKeys: String, CodingKey { case taskID, attempt }
+    enum CodingKeys: String, CodingKey { case taskID, attempt, extras, shapes }
 
     // The task's fields and the id share one flat JSON object; a header whose id
     // does not match its fields was built by a different id rule and is refused.
+    // The teacher's arrays are payload frames; the header names their shapes.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         task = try ClusterTask(from: decoder)
         attempt = try container.decode(Int.self, forKey: .attempt)
+        extras = try container.decodeIfPresent(TaskExtras.self, forKey: .extras)
+        teacher = []
+        announcedShapes = try container.decodeIfPresent([[Int]].self, forKey: .shapes) ?? []
         let sentID = try container.decode(String.self, forKey: .taskID)
         guard sentID == task.id else {
             throw DecodingError.dataCorruptedError(forKey: .taskID, in: container,
@@ -66,6 +90,20 @@ public struct TaskAssignment: Sendable, Hashable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(taskID, forKey: .taskID)
         try container.encode(attempt, forKey: .attempt)
+        try container.encodeIfPresent(extras, forKey: .extras)
+        if !teacher.isEmpty { try container.encode(teacher.map(\.shape), forKey: .shapes) }
+    }
+}
+
+extension TaskAssignment: Hashable {
+    public static func == (a: TaskAssignment, b: TaskAssignment) -> Bool {
+        (a.task, a.attempt, a.extras, a.teacher) == (b.task, b.attempt, b.extras, b.teacher)
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(task)
+        hasher.combine(attempt)
+        hasher.combine(extras)
+        hasher.combine(teacher)
     }
 }
 

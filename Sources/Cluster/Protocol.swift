@@ -72,7 +72,9 @@ extension Message {
         case .hello(let body): header = Self.json(body)
         case .welcome(let body): header = Self.json(body)
         case .ready, .heartbeat: header = Self.json(EmptyHeader())
-        case .task(let body): header = Self.json(body)
+        case .task(let body):
+            header = Self.json(body)
+            payloads = body.teacher.map { Self.littleEndianBytes($0.scalars) }
         case .progress(let body): header = Self.json(body)
         case .result(let body):
             header = Self.json(ResultHeader(taskID: body.taskID, attempt: body.attempt, score: body.score,
@@ -98,14 +100,18 @@ extension Message {
         guard frames.count >= 3 else { throw .tooFewFrames(frames.count) }
         guard frames[1].count == 1, let command = Command(rawValue: frames[1][0]) else { throw .unknownCommand(frames[1]) }
         let header = frames[2], payloads = Array(frames.dropFirst(3))
-        if command != .result, !payloads.isEmpty {
+        if command != .result, command != .task, !payloads.isEmpty {
             throw .payloadMismatch(command: command, reason: "\(command) carries no payload frames, got \(payloads.count)")
         }
         switch command {
         case .hello: return .hello(try parse(header, command))
         case .welcome: return .welcome(try parse(header, command))
         case .ready: _ = try parse(header, command) as EmptyHeader; return .ready
-        case .task: return .task(try parse(header, command))
+        case .task:
+            var assignment: TaskAssignment = try parse(header, command)
+            assignment.teacher = try arrays(shapes: assignment.announcedShapes, frames: payloads, command: command)
+            assignment.announcedShapes = []
+            return .task(assignment)
         case .progress: return .progress(try parse(header, command))
         case .result: return .result(try result(header: try parse(header, command), frames: payloads))
         case .failure: return .failure(try parse(header, command))
@@ -117,24 +123,29 @@ extension Message {
     }
 
     private static func result(header: ResultHeader, frames: [[UInt8]]) throws(ProtocolError) -> TaskResult {
-        guard header.shapes.count == frames.count else {
-            throw .payloadMismatch(command: .result, reason: "header names \(header.shapes.count) shapes, got \(frames.count) payload frames")
+        TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,
+                   sets: header.sets ?? TaskResult.defaultSets, payloads: try arrays(shapes: header.shapes, frames: frames, command: .result))
+    }
+
+    /// The payload frames as the arrays whose shapes the header announced.
+    private static func arrays(shapes: [[Int]], frames: [[UInt8]], command: Command) throws(ProtocolError) -> [Payload] {
+        guard shapes.count == frames.count else {
+            throw .payloadMismatch(command: command, reason: "header names \(shapes.count) shapes, got \(frames.count) payload frames")
         }
         var payloads: [Payload] = []
-        for (index, (shape, frame)) in zip(header.shapes, frames).enumerated() {
+        for (index, (shape, frame)) in zip(shapes, frames).enumerated() {
             var count = 1, overflow = false
             for dimension in shape where !overflow {
                 (count, overflow) = count.multipliedReportingOverflow(by: dimension)
                 overflow = overflow || dimension < 0
             }
             guard !overflow, frame.count % 4 == 0, frame.count / 4 == count else {
-                throw .payloadMismatch(command: .result,
+                throw .payloadMismatch(command: command,
                     reason: "payload \(index) has \(frame.count) bytes, shape \(shape) needs \(overflow ? "an impossible number of" : String(count * 4))")
             }
             payloads.append(Payload(shape: shape, scalars: floats(littleEndian: frame)))
         }
-        return TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,
-                          sets: header.sets ?? TaskResult.defaultSets, payloads: payloads)
+        return payloads
     }
 
     /// `{}`: ready and heartbeat carry no fields, but still a JSON object.

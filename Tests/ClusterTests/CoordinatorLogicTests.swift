@@ -211,4 +211,23 @@ final class CoordinatorLogicTests: XCTestCase {
         let next = join(&coordinator, [(w2, "b")], now: 1.1)
         XCTAssertEqual(next, [TaskAssignment(task: tasks[0], attempt: 2)], "no backoff for a hand-back")
     }
+
+    func testALaterStagesTasksGoOutWithTheirInputsAndHeldWorkersWaitForThem() {
+        let base = Self.tasks(1)
+        var coordinator = CoordinatorLogic(tasks: base, maxAttempts: 1, datasetFingerprint: "fp01")
+        coordinator.holdsWorkers = true
+        let lease = join(&coordinator, [(w1, "a")])[0]
+        let after = coordinator.handle(.received(w1, result(lease)), now: 1)
+        XCTAssertTrue(coordinator.isFinished)
+        XCTAssertFalse(after.contains { if case .send(_, .shutdown) = $0 { true } else { false } }, "held for the next stage")
+        let pseudo = ClusterTask(manifestHash: "m1", stage: "pseudo", round: 1, fold: FoldTask(model: "resnet", seed: 1, fold: 0))
+        let extras = TaskExtras(pseudoRows: [4, 9], pseudoLabels: [1, 0])
+        coordinator.add([pseudo] + base, inputs: [pseudo.id: (extras, [])])
+        XCTAssertEqual(coordinator.summary.queued, 1, "a task already listed is not added twice")
+        let next = assignments(coordinator.handle(.tick, now: 1.1))
+        XCTAssertEqual(next.map(\.1), [TaskAssignment(task: pseudo, attempt: 1, extras: extras)])
+        coordinator.holdsWorkers = false
+        let done = coordinator.handle(.received(w1, result(next[0].1)), now: 2)
+        XCTAssertTrue(done.contains(.send(w1, .shutdown(Shutdown(reason: "all tasks are finished")))))
+    }
 }

@@ -124,6 +124,21 @@ final class MessagesTests: XCTestCase {
                         """)] + Array(repeating: hex("0000803e 0000403f"), count: 4) + [hex("00004040")])
     }
 
+    func testTaskWithPseudoLabelsAndATeacher() throws {
+        let task = ClusterTask(manifestHash: "abc123", stage: "distill", round: 1, fold: FoldTask(model: "resnet", seed: 7, fold: 2))
+        XCTAssertEqual(task.id, "27104f8b8e3a04df")
+        let teacher = [Payload(shape: [1, 2], scalars: [0.25, 0.75]), Payload(shape: [1, 2], scalars: [1, 0])]
+        let assignment = TaskAssignment(task: task, attempt: 1,
+                                        extras: TaskExtras(pseudoRows: [7], pseudoLabels: [3], temperature: 4, alpha: 0.5), teacher: teacher)
+        let header = #"{"attempt":1,"extras":{"alpha":0.5,"pseudoLabels":[3],"pseudoRows":[7],"temperature":4},"fold":2,"#
+            + #""manifestHash":"abc123","model":"resnet","round":1,"seed":7,"shapes":[[1,2],[1,2]],"stage":"distill","taskID":"27104f8b8e3a04df"}"#
+        assertGolden(.task(assignment), [signature, hex("04"), Array(header.utf8), hex("0000803e 0000403f"), hex("0000803f 00000000")])
+        // Frames that do not match the announced shapes are refused.
+        var frames = Message.task(assignment).encode()
+        frames.removeLast()
+        XCTAssertThrowsError(try Message.decode(frames))
+    }
+
     func testFailure() {
         // {"attempt":2,"message":"out of memory","taskID":"90c640d898ab2585"}
         assertGolden(.failure(TaskFailure(taskID: Self.taskID, attempt: 2, message: "out of memory")),
