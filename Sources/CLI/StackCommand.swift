@@ -16,8 +16,8 @@ struct StackCommand: ParsableCommand {
         discussion: """
             Every --oof file is one prediction set's [rows, classes] OOF probabilities; the --test file in the \
             same position holds its [test rows, classes] test probabilities (averaged over its fold models). \
-            Stackers (logistic, mlp, xgboost) are fit on four of five folds' rows and predict the fifth, with the \
-            folds given in --folds, so their OOF score is nested CV; blends (mean, rank, weights, hillclimb) \
+            Stackers (logistic, mlp, xgboost) are fit on the rows of all folds but one and predict that one, \
+            for each of the folds given in --folds, so their OOF score is nested CV; blends (mean, rank, weights, hillclimb) \
             score their OOF blend. Writes DIR/stack_oof.npy, DIR/stack_test.npy and DIR/stack.json.
             """)
 
@@ -33,7 +33,7 @@ struct StackCommand: ParsableCommand {
     @Option(help: "Fold of every train row (.npy of integers 0..<k), the folds the OOF predictions were made with.")
     var folds: String
 
-    @Option(help: "One of: \(StackLearner.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The stacker (logistic, mlp, xgboost) or blend (mean, rank, weights, hillclimb).")
     var learner: StackLearner = .logistic
 
     @Option(help: "Output folder.")

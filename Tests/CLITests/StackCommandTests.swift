@@ -116,4 +116,12 @@ final class StackCommandTests: XCTestCase {
                        mentions: ["--metric f2", "log_loss"])
         assertBadInput(try FoldwiseProcess.run(arguments(learner: "forest")), mentions: ["forest"])
     }
+
+    func testHelpNamesEveryLearnerAndMetric() throws {
+        let result = try FoldwiseProcess.run(["stack", "--help"])
+        assertSucceeded(result)
+        for word in ["logistic", "mlp", "xgboost", "hillclimb", "mean", "rank", "weights", "log_loss", "roc_auc", "--folds"] {
+            XCTAssertTrue(result.stdout.contains(word), "help lacks \(word):\n\(result.stdout)")
+        }
+    }
 }
