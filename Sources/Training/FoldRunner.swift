@@ -63,16 +63,24 @@ public struct FoldRunner {
     /// As `run(_:progress:)`, but gives up (returning nil) at the first batch
     /// after `isCancelled` turns true: a worker whose lease is gone stops training.
     public func run(_ task: FoldTask, progress: (FoldProgress) -> Void, isCancelled: () -> Bool) -> FoldResult? {
+        run(task, inputs: .none, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// As `run(_:progress:isCancelled:)`, with pseudo rows joining the training
+    /// rows (never the validation rows) and, with a teacher, the distillation loss.
+    /// The inputs must have passed `validate` against this data.
+    public func run(_ task: FoldTask, inputs: TaskInputs, progress: (FoldProgress) -> Void,
+                    isCancelled: () -> Bool) -> FoldResult? {
         guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
-        let folds = data.folds(manifest.cv, seed: task.seed)
-        let trainRows = folds.indices.filter { folds[$0] != task.fold }
-        let validationRows = folds.indices.filter { folds[$0] == task.fold }
+        let training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs)
+        let validationRows = training.validationRows
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
         let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
                                        inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
         // Training drops a last short batch (unless it is the only one), as the loader does.
-        let stepsPerEpoch = max(1, trainRows.count / spec.batchSize)
-        let trainer = Trainer(model: model, loss: Components.loss(spec.loss), optimizer: Components.optimizer(spec.optimizer),
+        let stepsPerEpoch = max(1, training.rows.count / spec.batchSize)
+        let trainer = Trainer(model: model, loss: inputs.loss(default: Components.loss(spec.loss)),
+                              optimizer: Components.optimizer(spec.optimizer),
                               policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs,
                                                         stepsPerEpoch: stepsPerEpoch, swa: spec.swa))
         let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
@@ -85,13 +93,12 @@ public struct FoldRunner {
         for epoch in 0..<spec.epochs {
             let started = Date()
             let lr = trainer.learningRate
-            let loader = BatchLoader(images: data.trainImages, rows: trainRows, labels: trainRows.map { data.train.labels[$0] },
-                                     batchSize: spec.batchSize, shuffleSeed: taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9,
-                                     augmentation: augmentation, augmentSeed: taskSeed &+ UInt64(epoch), dropLast: true)
+            let loader = training.loader(batchSize: spec.batchSize, shuffleSeed: taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9,
+                                         augmentation: augmentation, augmentSeed: taskSeed &+ UInt64(epoch))
             var lossSum = 0.0
             for (b, batch) in loader.enumerated() {
                 if isCancelled() { return nil }
-                lossSum += Double(trainer.trainStep(images: batch.images, targets: .classes(batch.labels)))
+                lossSum += Double(trainer.trainStep(images: batch.images, targets: training.targets(for: batch)))
                 progress(.batch(epoch: epoch, done: b + 1, total: loader.batchCount))
             }
             oof = predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize)
@@ -109,11 +116,7 @@ public struct FoldRunner {
         let test = predictTest()
         let weights = model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) }
         // Batch-norm statistics for SWA come from the training rows as the network sees them at prediction time.
-        let statisticsBatches = {
-            BatchLoader(images: data.trainImages, rows: trainRows, labels: [], batchSize: spec.batchSize, shuffleSeed: nil,
-                        augmentation: nil, augmentSeed: 0, dropLast: trainRows.count > spec.batchSize).map(\.images)
-        }
-        let extraSets = collector.finish(model: model, statisticsBatches: statisticsBatches) {
+        let extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) }) {
             (predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize), predictTest())
         }
         return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test, extraSets: extraSets,

@@ -1,0 +1,190 @@
+import Datasets
+import Engine
+import Foundation
+
+/// What a pseudo-label or distillation round adds to a fold task: test rows
+/// that join every fold's training data with their pseudo labels, and the
+/// teacher's probabilities a student learns from.
+public struct TaskInputs: Sendable, Equatable, Codable {
+    /// Indices into the test set, each at most once.
+    public var pseudoRows: [Int]
+    /// The class given to each pseudo row, in `pseudoRows` order.
+    public var pseudoLabels: [Int]
+    public var distillation: Distillation?
+
+    public struct Distillation: Sendable, Equatable, Codable {
+        /// [train rows, K]: the teacher's OOF probabilities of every train row,
+        /// each predicted by a teacher model that never trained on that row.
+        public var teacherTrain: [Float]
+        /// [test rows, K]: the teacher's test probabilities (used for pseudo rows).
+        public var teacherTest: [Float]
+        public var temperature: Float
+        public var alpha: Float
+
+        public init(teacherTrain: [Float], teacherTest: [Float], temperature: Float, alpha: Float) {
+            (self.teacherTrain, self.teacherTest, self.temperature, self.alpha) = (teacherTrain, teacherTest, temperature, alpha)
+        }
+    }
+
+    /// Everything but the teacher arrays, small enough for a message's JSON header.
+    public struct Header: Sendable, Equatable, Codable {
+        public var pseudoRows: [Int]
+        public var pseudoLabels: [Int]
+        /// Present exactly when the task distils.
+        public var temperature: Float?
+        public var alpha: Float?
+
+        public init(pseudoRows: [Int], pseudoLabels: [Int], temperature: Float? = nil, alpha: Float? = nil) {
+            (self.pseudoRows, self.pseudoLabels, self.temperature, self.alpha) = (pseudoRows, pseudoLabels, temperature, alpha)
+        }
+    }
+
+    /// A plain fold task: no pseudo rows, no teacher.
+    public static let none = TaskInputs(pseudoRows: [], pseudoLabels: [])
+
+    public init(pseudoRows: [Int], pseudoLabels: [Int], distillation: Distillation? = nil) {
+        (self.pseudoRows, self.pseudoLabels, self.distillation) = (pseudoRows, pseudoLabels, distillation)
+    }
+
+    /// Reassembles inputs sent as a header plus the teacher arrays; a header
+    /// with a temperature and alpha needs both arrays.
+    public init(header: Header, teacherTrain: [Float]?, teacherTest: [Float]?) throws(TaskInputsError) {
+        self.init(pseudoRows: header.pseudoRows, pseudoLabels: header.pseudoLabels)
+        switch (header.temperature, header.alpha, teacherTrain, teacherTest) {
+        case (nil, nil, nil, nil): break
+        case let (temperature?, alpha?, train?, test?):
+            distillation = Distillation(teacherTrain: train, teacherTest: test, temperature: temperature, alpha: alpha)
+        default:
+            throw TaskInputsError("distillation needs a temperature, an alpha and both teacher arrays; got temperature \(header.temperature.map { "\($0)" } ?? "none"), alpha \(header.alpha.map { "\($0)" } ?? "none"), teacher train \(teacherTrain == nil ? "absent" : "present"), teacher test \(teacherTest == nil ? "absent" : "present")")
+        }
+    }
+
+    public var header: Header {
+        Header(pseudoRows: pseudoRows, pseudoLabels: pseudoLabels, temperature: distillation?.temperature, alpha: distillation?.alpha)
+    }
+
+    /// Checks the inputs against the data they will be used with.
+    public func validate(trainRows: Int, testRows: Int, classes: Int) throws(TaskInputsError) {
+        guard pseudoRows.count == pseudoLabels.count else {
+            throw TaskInputsError("\(pseudoRows.count) pseudo rows but \(pseudoLabels.count) pseudo labels; give one label per row")
+        }
+        if let bad = pseudoRows.first(where: { !(0..<testRows).contains($0) }) {
+            throw TaskInputsError("pseudo row \(bad) is outside the \(testRows) test rows")
+        }
+        guard Set(pseudoRows).count == pseudoRows.count else {
+            throw TaskInputsError("a pseudo row is listed twice; each test row joins the training data at most once")
+        }
+        if let bad = pseudoLabels.first(where: { !(0..<classes).contains($0) }) {
+            throw TaskInputsError("pseudo label \(bad) is outside 0..<\(classes)")
+        }
+        guard let distillation else { return }
+        guard distillation.temperature > 0, distillation.temperature.isFinite else {
+            throw TaskInputsError("distillation temperature \(distillation.temperature) must be positive")
+        }
+        guard (0...1).contains(distillation.alpha) else {
+            throw TaskInputsError("distillation alpha \(distillation.alpha) must be in [0, 1]")
+        }
+        try Self.checkProbabilities(distillation.teacherTrain, name: "teacher train", rows: trainRows, classes: classes)
+        try Self.checkProbabilities(distillation.teacherTest, name: "teacher test", rows: testRows, classes: classes)
+    }
+
+    private static func checkProbabilities(_ values: [Float], name: String, rows: Int, classes: Int) throws(TaskInputsError) {
+        guard values.count == rows * classes else {
+            throw TaskInputsError("the \(name) probabilities have \(values.count) values; \(rows) rows × \(classes) classes need \(rows * classes)")
+        }
+        for row in 0..<rows {
+            let slice = values[(row * classes)..<((row + 1) * classes)]
+            let sum = slice.reduce(0, +)
+            guard slice.allSatisfy({ $0 >= 0 && $0.isFinite }), abs(sum - 1) < 1e-3 else {
+                throw TaskInputsError("\(name) row \(row) is not a probability row (sum \(sum)); send the teacher's softmax outputs")
+            }
+        }
+    }
+
+    /// The loss a task trains with: distillation when there is a teacher, else the model's own.
+    func loss(default base: any Loss) -> any Loss {
+        distillation.map { DistillationLoss(temperature: $0.temperature, alpha: $0.alpha) } ?? base
+    }
+}
+
+/// Task inputs that do not fit the data or each other.
+public struct TaskInputsError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = "task inputs: " + description }
+}
+
+/// The examples one fold task trains on and the rows it validates on. Pseudo
+/// rows are test images appended after the train images, so one loader draws
+/// both; they are training rows only and never validation rows.
+public struct TrainingSet: Sendable {
+    /// The train images, then the pseudo rows' test images in `pseudoRows` order
+    /// (the train images themselves, uncopied, when there are no pseudo rows).
+    public let images: ImageSet
+    /// Indices into `images`: the train rows outside the fold, then every pseudo row once.
+    public let rows: [Int]
+    /// The label of each entry of `rows`: the train label or the pseudo label.
+    public let labels: [Int]
+    /// The fold's train rows, in order.
+    public let validationRows: [Int]
+    /// [images.count, K] when distilling: the teacher's OOF row for each train
+    /// image, its test row for each pseudo image.
+    public let softTargets: Tensor?
+
+    /// `folds[r]` is train row r's fold; `fold` is held out.
+    public init(trainImages: ImageSet, trainLabels: [Int], testImages: ImageSet, folds: [Int], fold: Int,
+                classes: Int, inputs: TaskInputs) {
+        precondition(folds.count == trainImages.count && trainLabels.count == trainImages.count,
+                     "TrainingSet: \(folds.count) folds and \(trainLabels.count) labels for \(trainImages.count) train images")
+        do {
+            try inputs.validate(trainRows: trainImages.count, testRows: testImages.count, classes: classes)
+        } catch {
+            preconditionFailure("TrainingSet: \(error) (validate task inputs when they arrive)")
+        }
+        let trainRows = folds.indices.filter { folds[$0] != fold }
+        let pseudoImages = inputs.pseudoRows.indices.map { trainImages.count + $0 }
+        images = inputs.pseudoRows.isEmpty ? trainImages : Self.appending(inputs.pseudoRows, of: testImages, to: trainImages)
+        rows = trainRows + pseudoImages
+        labels = trainRows.map { trainLabels[$0] } + inputs.pseudoLabels
+        validationRows = folds.indices.filter { folds[$0] == fold }
+        softTargets = inputs.distillation.map { distillation in
+            let pseudoTeacher = inputs.pseudoRows.flatMap { distillation.teacherTest[($0 * classes)..<(($0 + 1) * classes)] }
+            return Tensor(shape: [trainImages.count + inputs.pseudoRows.count, classes],
+                          scalars: distillation.teacherTrain + pseudoTeacher)
+        }
+    }
+
+    /// The data's train rows outside `task`'s fold plus the inputs' pseudo rows.
+    public init(data: ExperimentData, folds: [Int], fold: Int, inputs: TaskInputs) {
+        self.init(trainImages: data.trainImages, trainLabels: data.train.labels, testImages: data.testImages,
+                  folds: folds, fold: fold, classes: data.classes, inputs: inputs)
+    }
+
+    /// One shuffled, augmented pass over the training rows.
+    public func loader(batchSize: Int, shuffleSeed: UInt64, augmentation: Augmentation?, augmentSeed: UInt64) -> BatchLoader {
+        BatchLoader(images: images, rows: rows, labels: labels, batchSize: batchSize, shuffleSeed: shuffleSeed,
+                    augmentation: augmentation, augmentSeed: augmentSeed, dropLast: true)
+    }
+
+    /// The training rows in order, unaugmented, as the network sees them at prediction time.
+    public func plainBatches(batchSize: Int) -> [Tensor] {
+        BatchLoader(images: images, rows: rows, labels: [], batchSize: batchSize, shuffleSeed: nil,
+                    augmentation: nil, augmentSeed: 0, dropLast: rows.count > batchSize).map(\.images)
+    }
+
+    /// What a batch of this set's loader is trained against: its labels, and
+    /// with a teacher the soft targets of its images.
+    public func targets(for batch: Batch) -> Targets {
+        guard let softTargets else { return .classes(batch.labels) }
+        let K = softTargets.shape[1]
+        let teacher = batch.rows.flatMap { softTargets.scalars[($0 * K)..<(($0 + 1) * K)] }
+        return DistillationLoss.targets(labels: batch.labels, teacher: Tensor(shape: [batch.rows.count, K], scalars: teacher))
+    }
+
+    private static func appending(_ testRows: [Int], of test: ImageSet, to train: ImageSet) -> ImageSet {
+        var scalars: [Float] = []
+        scalars.reserveCapacity((train.count + testRows.count) * train.spec.imageSize)
+        for row in 0..<train.count { scalars.append(contentsOf: train.image(row)) }
+        for row in testRows { scalars.append(contentsOf: test.image(row)) }
+        return ImageSet(spec: train.spec, scalars: scalars)
+    }
+}
