@@ -46,13 +46,13 @@ struct CoordinatorCommand: ParsableCommand {
         defer { zap?.stop() }
         let shell = session.shell
         let tasks = CoordinatorShell.tasks(for: session.manifest).count
-        display.attach(RunDisplay(totalTasks: tasks, metric: session.manifest.metric.rawValue))
+        display.attach(RunDisplay(metric: session.manifest.metric.rawValue))
         shell.observer = { action, shell in display.observe(action, shell: shell) }
         display.log("foldwise coordinator: \(tasks) tasks (\(shell.logic.summary.done) already done) on \(shell.boundEndpoint)"
                     + (security == nil ? "" : " with CURVE (\(security!.allowedKeys.count) worker key\(security!.allowedKeys.count == 1 ? "" : "s") allowed)")
                     + "; experiment in \(session.directory.url.path)")
         let signals = SignalWatch()
-        let finished = try shell.run { shell in
+        let finished = try session.runStages(log: { display.log($0) }) { shell in
             display.refresh(shell)
             for rejection in zap?.takeRejections() ?? [] { display.log(rejection.description) }
             return signals.received == nil

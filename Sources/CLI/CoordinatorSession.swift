@@ -1,6 +1,7 @@
 import Cluster
 import Datasets
 import Engine
+import Ensemble
 import Foundation
 import Manifests
 import Storage
@@ -51,13 +52,13 @@ struct CoordinatorSession {
     }
 
     /// Scores every complete prediction set (OOF, and held-out test when the
-    /// manifest names test labels), runs the level-2 stage when the manifest
-    /// has one, writes the submission from the best result, exports the arrays.
-    func finish() throws -> RunSummary {
+    /// manifest names test labels) and runs the level-2 stage when the
+    /// manifest has one; the catalog then knows every scored result.
+    func evaluate() throws -> (summary: RunSummary, sets: [AssembledSet], catalog: ResultCatalog?) {
         let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
         let sets = try ExperimentResults.assemble(database: database, experimentID: shell.experimentID,
                                                   folds: manifest.cv.folds, trainRows: data.train.ids.count)
-        var summary = RunSummary(directory: directory.url.path, database: directory.database.path)
+        var summary = RunSummary(directory: directory.url.path, database: directory.database.path, metric: metric.rawValue)
         for set in sets {
             let oofScore = metric.score(probabilities: set.oof.scalars, classes: data.classes, labels: data.train.labels)
             try database.recordScore(ScoreRecord(experimentID: shell.experimentID, subject: set.name,
@@ -71,11 +72,7 @@ struct CoordinatorSession {
             }
             summary.sets.append(.init(name: set.name, seeds: set.seeds, oofScore: oofScore, testScore: testScore))
         }
-        summary.metric = metric.rawValue
-        summary.tasks = try Dictionary(uniqueKeysWithValues: database.counts(experimentID: shell.experimentID)
-            .map { ($0.key.rawValue, $0.value) })
-        summary.paths = try ExperimentExport(directory: directory).write(sets)
-        guard !sets.isEmpty else { return summary }
+        guard !sets.isEmpty else { return (summary, sets, nil) }
         let catalog = try ResultCatalog(directory: directory, database: database, experimentID: shell.experimentID)
         if let section = manifest.ensemble {
             for result in try Level2Stage.run(catalog, section: section, data: data) {
@@ -83,10 +80,82 @@ struct CoordinatorSession {
                 summary.sets.append(.init(name: result.name, seeds: [], oofScore: result.score, testScore: test))
             }
         }
+        return (summary, sets, catalog)
+    }
+
+    /// Scores everything, writes the submission from the best result and exports the arrays.
+    func finish() throws -> RunSummary {
+        var (summary, sets, catalog) = try evaluate()
+        summary.tasks = try Dictionary(uniqueKeysWithValues: database.counts(experimentID: shell.experimentID)
+            .map { ($0.key.rawValue, $0.value) })
+        summary.paths = try ExperimentExport(directory: directory).write(sets)
+        guard let catalog else { return summary }
         let (subject, path) = try catalog.writeSubmission(subject: nil)
         summary.submission = .init(set: subject, path: path.path)
         summary.paths.append(path.path)
         return summary
+    }
+
+    var hasLaterStages: Bool { manifest.ensemble?.pseudoLabel != nil || manifest.ensemble?.distill != nil }
+
+    /// Serves every stage: the base models, then each pseudo-label round
+    /// (selected from the best result so far) and the distilled student (taught
+    /// by the best result's OOF and test predictions). Returns false when
+    /// `afterPoll` stopped it; run again, it resumes at the stage it reached.
+    func runStages(log: (String) -> Void, afterPoll: (CoordinatorShell) -> Bool) throws -> Bool {
+        let pseudoSpec = manifest.ensemble?.pseudoLabel, distillSpec = manifest.ensemble?.distill
+        shell.holdsWorkers = hasLaterStages
+        guard try shell.run(afterPoll: afterPoll) else { return false }
+        var pseudo = (rows: [Int](), labels: [Int]())
+        if let spec = pseudoSpec {
+            for round in 1...spec.rounds {
+                let (subject, test) = try best(of: try evaluate().catalog, named: nil)
+                let selection = PseudoLabels.select(testProbabilities: test, classes: data.classes, threshold: spec.threshold,
+                                                    minFraction: spec.minFraction, maxFraction: spec.maxFraction)
+                pseudo = (selection.rows, selection.labels)
+                try record(stage: StagePlan.pseudoStage, name: "round-\(round)",
+                           ["from": subject, "rows": selection.rows.count, "threshold": Double(spec.threshold)])
+                log("pseudo-label round \(round): \(selection.rows.count) of \(data.test.ids.count) test rows from \(subject)")
+                let tasks = StagePlan.pseudoTasks(manifest, spec: spec, round: round)
+                let extras = TaskExtras(pseudoRows: selection.rows, pseudoLabels: selection.labels)
+                try shell.addTasks(tasks, inputs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, (extras, [])) }))
+                shell.holdsWorkers = round < spec.rounds || distillSpec != nil
+                guard try shell.run(afterPoll: afterPoll) else { return false }
+            }
+        }
+        if let spec = distillSpec {
+            let catalog = try evaluate().catalog
+            let (subject, test) = try best(of: catalog, named: spec.teacher == "best" ? nil : spec.teacher)
+            guard let oof = try catalog?.oofPredictions(subject) else {
+                throw UserInputError(message: "the distillation teacher \(subject) has no OOF predictions", fix: "pick another `ensemble.distill.teacher`")
+            }
+            log("distillation: \(spec.student) learns from \(subject) (T = \(spec.temperature), alpha = \(spec.alpha))")
+            try record(stage: StagePlan.distillStage, name: "teacher", ["from": subject])
+            let K = data.classes
+            let teacher = [Payload(shape: [oof.count / K, K], scalars: oof), Payload(shape: [test.count / K, K], scalars: test)]
+            let extras = TaskExtras(pseudoRows: pseudo.rows, pseudoLabels: pseudo.labels, temperature: spec.temperature, alpha: spec.alpha)
+            let tasks = StagePlan.distillTasks(manifest, spec: spec)
+            try shell.addTasks(tasks, inputs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, (extras, teacher)) }))
+            shell.holdsWorkers = false
+            guard try shell.run(afterPoll: afterPoll) else { return false }
+        }
+        try shell.shutdownWorkers()
+        return true
+    }
+
+    /// The test predictions of the named result, or of the best one by OOF score.
+    private func best(of catalog: ResultCatalog?, named: String?) throws -> (subject: String, test: [Float]) {
+        guard let catalog, let subject = try named ?? catalog.leaderboard().first?.subject,
+              let test = try catalog.testPredictions(subject) else {
+            throw UserInputError(message: "no result named \(named ?? "best") is scored in \(directory.url.path)",
+                                 fix: "check `ensemble.distill.teacher`, or let the base models finish")
+        }
+        return (subject, test)
+    }
+
+    private func record(stage: String, name: String, _ object: [String: Any]) throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        try database.recordStageOutput(StageOutputRecord(experimentID: shell.experimentID, stage: stage, name: name, json: json))
     }
 }
 

@@ -45,13 +45,23 @@ struct ResultCatalog {
         }
     }
 
-    /// The test predictions [test rows, K] of a subject.
-    func testPredictions(_ subject: String) throws -> [Float]? {
-        if let set = base.first(where: { $0.name == subject }) { return set.test.scalars }
+    /// The OOF predictions [train rows, K] of a subject.
+    func oofPredictions(_ subject: String) throws -> [Float]? {
+        if let set = base.first(where: { $0.name == subject }) { return set.oof.scalars }
+        return try level2Predictions(subject, kind: .oof)
+    }
+
+    private func level2Predictions(_ subject: String, kind: PredictionKind) throws -> [Float]? {
         let task = try database.tasks(experimentID: experimentID, state: .done)
             .first { $0.stage == Self.level2Stage && $0.model == subject }
         guard let task else { return nil }
-        return try database.predictions(taskID: task.id).first { $0.kind == .test && $0.name == Self.level2Set }?.values
+        return try database.predictions(taskID: task.id).first { $0.kind == kind && $0.name == Self.level2Set }?.values
+    }
+
+    /// The test predictions [test rows, K] of a subject.
+    func testPredictions(_ subject: String) throws -> [Float]? {
+        if let set = base.first(where: { $0.name == subject }) { return set.test.scalars }
+        return try level2Predictions(subject, kind: .test)
     }
 
     /// Writes DIR/submission.csv from `subject` (default: the best by OOF score),

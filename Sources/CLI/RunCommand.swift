@@ -41,17 +41,18 @@ struct RunCommand: ParsableCommand {
                                              threads: cores, log: { display.log($0) })
         let shell = session.shell
         let tasks = CoordinatorShell.tasks(for: session.manifest).count
-        display.attach(RunDisplay(totalTasks: tasks, metric: session.manifest.metric.rawValue))
+        display.attach(RunDisplay(metric: session.manifest.metric.rawValue))
         shell.observer = { action, shell in display.observe(action, shell: shell) }
         let done = shell.logic.summary.done
         display.log("foldwise: \(tasks) tasks (\(done) already done) in \(session.directory.url.path); "
                     + "\(workers) local worker\(workers == 1 ? "" : "s") × \(perWorker) thread\(perWorker == 1 ? "" : "s") on \(shell.boundEndpoint)")
         let signals = SignalWatch()
         var finished = shell.logic.isFinished
-        if !finished {
+        // Later stages (pseudo-labels, distillation) may still have work when the base models are done.
+        if !finished || session.hasLaterStages {
             let local = LocalWorkers(count: workers, endpoint: shell.boundEndpoint, threads: perWorker, logs: session.directory.logs)
             try local.startAll()
-            finished = try shell.run { shell in
+            finished = try session.runStages(log: { display.log($0) }) { shell in
                 // Ctrl-C reaches the workers too: they hand back and exit, and must not be restarted.
                 guard signals.received == nil else { return false }
                 display.refresh(shell)

@@ -7,14 +7,13 @@ import Foundation
 final class RunDisplay {
     private let interactive = isatty(STDERR_FILENO) != 0
     private let metric: String
-    private let total: Int
     private var started: [String: Date] = [:]
     private var durations: [Double] = []
     private var failed = 0
     private var drawnLines = 0
     private var lastDraw = Date.distantPast
 
-    init(totalTasks: Int, metric: String) { (total, self.metric) = (totalTasks, metric) }
+    init(metric: String) { self.metric = metric }
 
     /// A log line of the coordinator (worker joined, retries, refusals).
     func log(_ line: String) { write(line) }
@@ -27,8 +26,9 @@ final class RunDisplay {
         case .taskDone(let taskID, let result):
             let seconds = started.removeValue(forKey: taskID).map { Date().timeIntervalSince($0) }
             if let seconds { durations.append(seconds) }
-            let done = shell.logic.summary.done
-            write(String(format: "[%d/%d] %@ done: %@ %.4f%@", done, total, label(taskID, shell), metric, result.score,
+            let summary = shell.logic.summary
+            let total = summary.queued + summary.running + summary.done + summary.abandoned
+            write(String(format: "[%d/%d] %@ done: %@ %.4f%@", summary.done, total, label(taskID, shell), metric, result.score,
                          seconds.map { String(format: " in %.1f s", $0) } ?? ""))
         case .taskFailed(let taskID, let attempt, let message), .taskLost(let taskID, let attempt, let message):
             started[taskID] = nil
@@ -46,6 +46,7 @@ final class RunDisplay {
         guard interactive, force || Date().timeIntervalSince(lastDraw) >= 0.5 else { return }
         lastDraw = Date()
         let summary = shell.logic.summary
+        let total = summary.queued + summary.running + summary.done + summary.abandoned
         var lines = ["tasks: \(summary.done)/\(total) done, \(summary.running) running, \(summary.abandoned) given up, "
                      + "\(failed) failed attempt\(failed == 1 ? "" : "s"), \(summary.workers) worker\(summary.workers == 1 ? "" : "s") · ETA \(eta(summary))"]
         for (taskID, activity) in shell.activity.sorted(by: { $0.value.workerID < $1.value.workerID }) {
@@ -72,7 +73,8 @@ final class RunDisplay {
 
     private func label(_ taskID: String, _ shell: CoordinatorShell) -> String {
         guard let task = shell.logic.task(id: taskID) else { return "task \(taskID)" }
-        return "\(task.fold.model) seed \(task.fold.seed) fold \(task.fold.fold + 1)/\(shell.manifest.cv.folds)"
+        let model = ExperimentResults.label(stage: task.stage, round: task.round, model: task.fold.model)
+        return "\(model) seed \(task.fold.seed) fold \(task.fold.fold + 1)/\(shell.manifest.cv.folds)"
     }
 
     private func write(_ line: String) {

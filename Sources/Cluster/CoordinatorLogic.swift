@@ -266,6 +266,16 @@ public struct CoordinatorLogic: Sendable {
         }
     }
 
+    /// Tells every known worker to exit (the last stage is over) and forgets them.
+    public mutating func shutdownAll(reason: String, now: Double) -> [CoordinatorAction] {
+        var actions: [CoordinatorAction] = []
+        for peer in workerOrder {
+            send(.shutdown(Shutdown(reason: reason)), to: peer, now: now, &actions)
+        }
+        for peer in workerOrder { forget(peer) }
+        return actions
+    }
+
     public func retryDelay(afterAttempts attempts: Int) -> Double {
         var delay = retryInitialDelay
         for _ in 1..<max(attempts, 1) where delay < retryMaximumDelay { delay *= 2 }

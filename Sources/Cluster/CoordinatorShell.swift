@@ -86,6 +86,11 @@ public final class CoordinatorShell {
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) })))
     }
 
+    /// Shuts down the workers still connected (held for a stage that needed no work).
+    public func shutdownWorkers() throws {
+        try perform(logic.shutdownAll(reason: "all tasks are finished", now: Self.now()))
+    }
+
     /// While true, idle workers wait for a later stage instead of being shut down.
     public var holdsWorkers: Bool {
         get { logic.holdsWorkers }

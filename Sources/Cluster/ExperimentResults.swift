@@ -17,14 +17,26 @@ public struct AssembledSet: Sendable {
 }
 
 public enum ExperimentResults {
-    /// Every (model, set) of the base stage with at least one seed whose folds
-    /// are all done, in model then set order. Incomplete seeds are left out.
+    /// The name a stage's model goes by in set names: `resnet` for the base
+    /// stage, `resnet+pl2` for pseudo-label round 2, `resnet+kd` for a distilled student.
+    public static func label(stage: String, round: Int, model: String) -> String {
+        if stage.hasPrefix(StagePlan.pseudoStage) { return "\(model)+pl\(round)" }
+        if stage.hasPrefix(StagePlan.distillStage) { return "\(model)+kd" }
+        return model
+    }
+
+    /// Every (model, set) of the training stages (base, pseudo-label rounds,
+    /// distillation) with at least one seed whose folds are all done, in name
+    /// order. Incomplete seeds are left out.
     public static func assemble(database: ExperimentDatabase, experimentID: Int64, folds: Int,
                                 trainRows: Int) throws -> [AssembledSet] {
         let done = try database.tasks(experimentID: experimentID, state: .done)
-            .filter { $0.stage == CoordinatorShell.baseStage }
+            .filter { $0.stage == CoordinatorShell.baseStage || $0.stage.hasPrefix(StagePlan.pseudoStage)
+                || $0.stage.hasPrefix(StagePlan.distillStage) }
         var byModelSeed: [String: [Int: [Int: TaskRecord]]] = [:]
-        for task in done { byModelSeed[task.model, default: [:]][task.seed, default: [:]][task.fold] = task }
+        for task in done {
+            byModelSeed[label(stage: task.stage, round: task.round, model: task.model), default: [:]][task.seed, default: [:]][task.fold] = task
+        }
         var sets: [AssembledSet] = []
         for model in byModelSeed.keys.sorted() {
             var bySet: [String: [(seed: Int, oof: Tensor, test: Tensor)]] = [:]

@@ -208,10 +208,17 @@ public final class WorkerShell {
         guard let spec = manifest.model(named: fold.model) else {
             return inbox.post(.taskFailed("task \(assignment.taskID) names model \(fold.model), which the manifest does not define"), generation: generation)
         }
+        let inputs: TaskInputs
+        do {
+            inputs = try Self.inputs(of: assignment)
+            try inputs.validate(trainRows: data.train.ids.count, testRows: data.test.ids.count, classes: data.classes)
+        } catch {
+            return inbox.post(.taskFailed("task \(assignment.taskID): \(error)"), generation: generation)
+        }
         let (inbox, epochs) = (inbox, spec.epochs)
         let thread = Thread {
             let runner = FoldRunner(manifest: manifest, data: data)
-            let result = runner.run(fold, progress: { progress in
+            let result = runner.run(fold, inputs: inputs, progress: { progress in
                 guard case .epoch(let record) = progress else { return }
                 inbox.post(.taskProgress(record, epochs: epochs), generation: generation)
             }, isCancelled: { inbox.isStale(generation) })
@@ -222,6 +229,15 @@ public final class WorkerShell {
         // Training recurses through the layers; give it a main-thread-sized stack.
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// What a later stage's task trains with: its pseudo rows and the teacher's arrays.
+    static func inputs(of assignment: TaskAssignment) throws -> TaskInputs {
+        guard let extras = assignment.extras else { return .none }
+        let header = TaskInputs.Header(pseudoRows: extras.pseudoRows, pseudoLabels: extras.pseudoLabels,
+                                       temperature: extras.temperature, alpha: extras.alpha)
+        let teacher = assignment.teacher.map(\.scalars)
+        return try TaskInputs(header: header, teacherTrain: teacher.first, teacherTest: teacher.count > 1 ? teacher[1] : nil)
     }
 
     /// `last`, then the snapshot and SWA sets the model asked for.

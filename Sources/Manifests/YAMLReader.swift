@@ -62,7 +62,10 @@ struct ValueNode {
         return value
     }
 
-    func float() throws -> Float {
+    func float() throws -> Float { Float(try double()) }
+
+    /// A finite number read at full precision (`0.6` stays 0.6).
+    func double() throws -> Double {
         let digits: String
         if case .scalar(let scalar) = node, [.int, .float].contains(node.tagName) {
             digits = scalar.string.replacingOccurrences(of: "_", with: "")
@@ -73,7 +76,7 @@ struct ValueNode {
             throw error("expected a finite number, found \(found)",
                         fix: "write a number without quotes, e.g. 0.5 or 3e-4")
         }
-        return Float(value)
+        return value
     }
 
     func bool() throws -> Bool {
