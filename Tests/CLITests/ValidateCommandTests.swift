@@ -8,7 +8,7 @@ final class ValidateCommandTests: XCTestCase {
         let manifest = TemporaryDataset.repositoryRoot.appendingPathComponent("manifests/digits.yaml")
         let result = try FoldwiseProcess.run(["validate", manifest.path])
         assertSucceeded(result)
-        XCTAssertTrue(result.stdout.contains("manifest \(manifest.path): ok (1 model, 5 folds × 1 seed, hash "), result.stdout)
+        XCTAssertTrue(result.stdout.contains("manifest \(manifest.path): ok (1 model, 5 folds × 2 seeds, hash "), result.stdout)
         XCTAssertTrue(result.stdout.contains("data: ok (1500 train images, 297 test images, 10 classes: 0 1 2 3 4 5 6 7 8 9)"),
                       result.stdout)
     }
