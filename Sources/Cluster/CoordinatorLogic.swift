@@ -11,6 +11,9 @@ public enum CoordinatorEvent: Sendable, Hashable {
     case received(WorkerIdentity, Message)
     /// Frames from this peer that `Message.decode` refused.
     case undecodable(WorkerIdentity, ProtocolError)
+    /// A send to this peer found its connection gone; `taskUndelivered` when
+    /// the failed send was its task assignment.
+    case unreachable(WorkerIdentity, taskUndelivered: Bool)
     case tick
 }
 
@@ -145,6 +148,8 @@ public struct CoordinatorLogic: Sendable {
             actions.append(.log("dropped a malformed message from peer \(peer): \(error)"))
             // A worker of another release cannot even say hello; tell it why it gets no work.
             if case .unknownVersion = error { send(.reject(Reject(reason: error.description)), to: peer, now: now, &actions) }
+        case .unreachable(let peer, let undelivered):
+            dropUnreachable(peer, taskUndelivered: undelivered, now: now, &actions)
         case .tick:
             expireSilentWorkers(now: now, &actions)
             sendHeartbeats(now: now, &actions)
@@ -293,6 +298,26 @@ public struct CoordinatorLogic: Sendable {
             actions.append(.log("\(silence); dropped"))
             forget(peer)
         }
+    }
+
+    /// A peer whose connection is gone: a task that never reached it goes
+    /// straight back to the queue without using up an attempt; one it was
+    /// training has lost its lease, as if the peer had gone silent.
+    private mutating func dropUnreachable(_ peer: WorkerIdentity, taskUndelivered: Bool, now: Double,
+                                          _ actions: inout [CoordinatorAction]) {
+        guard let worker = workers[peer] else { return }
+        let name = "worker \(worker.hello.workerID) on \(worker.hello.host)"
+        if let taskID = worker.leasedTaskID, let index = indexByID[taskID], case .leased(peer, let attempt) = entries[index].status {
+            if taskUndelivered {
+                entries[index].attemptsThisRun -= 1
+                entries[index].status = .queued(notBefore: now)
+                actions.append(.taskHandedBack(taskID: taskID, attempt: attempt, message: "\(name) disconnected before the task reached it"))
+            } else {
+                endAttempt(index, message: "\(name) disconnected; its lease is lost", lost: true, now: now, &actions)
+            }
+        }
+        actions.append(.log("\(name) disconnected; dropped (it says hello again when it reconnects)"))
+        forget(peer)
     }
 
     private mutating func sendHeartbeats(now: Double, _ actions: inout [CoordinatorAction]) {

@@ -157,13 +157,23 @@ public final class CoordinatorShell {
     }
 
     private func perform(_ actions: [CoordinatorAction]) throws {
+        var unreachable: [WorkerIdentity] = [], undelivered: Set<WorkerIdentity> = []
+        defer {
+            for peer in unreachable {
+                try? perform(logic.handle(.unreachable(peer, taskUndelivered: undelivered.contains(peer)), now: Self.now()))
+            }
+        }
         for action in actions {
             switch action {
             case .send(let peer, let message):
                 do {
                     try socket.send(frames: [peer.bytes] + message.encode())
+                } catch let error as ZMQError where error.code == EHOSTUNREACH {
+                    // Its connection is gone (it reconnects under a new identity): forget it at once.
+                    if case .task = message { undelivered.insert(peer) }
+                    unreachable.append(peer)
                 } catch {
-                    // The peer is gone; its lease expires through the liveness rule.
+                    // A full queue: heartbeats and the liveness rule recover the message.
                     log("could not send \(message.command) to peer \(peer): \(error)")
                 }
             case .taskStarted(let taskID, let attempt, let workerID):

@@ -74,6 +74,17 @@ public final class WorkerShell {
     private let context: ZMQContext
     private let inbox = TrainingInbox()
     private let loaded = LoadedExperiment()
+    /// While a task trains or data loads, the loop wakes this often so a result
+    /// leaves within milliseconds of being posted (not after a whole poll interval).
+    public var busyPollInterval = 0.005
+
+    private var busyPollTimeout: Double {
+        switch logic.state {
+        case .working, .loading: min(pollInterval, busyPollInterval)
+        default: pollInterval
+        }
+    }
+
     /// Hand it to another thread to stop this worker (SIGTERM).
     public let stop = StopRequest()
     private let log: @Sendable (String) -> Void
@@ -129,7 +140,7 @@ public final class WorkerShell {
             if let failure = try monitor?.nextFailure(timeout: 0), failure.refusedByPeer {
                 actions += logic.handle(.received(.reject(Reject(reason: failure.description))), now: Self.now())
             }
-            if let frames = try socket.receive(timeout: pollInterval) {
+            if let frames = try socket.receive(timeout: busyPollTimeout) {
                 do {
                     actions += logic.handle(.received(try Message.decode(frames)), now: Self.now())
                 } catch {

@@ -230,4 +230,21 @@ final class CoordinatorLogicTests: XCTestCase {
         let done = coordinator.handle(.received(w1, result(next[0].1)), now: 2)
         XCTAssertTrue(done.contains(.send(w1, .shutdown(Shutdown(reason: "all tasks are finished")))))
     }
+
+    func testAnUnreachablePeerIsDroppedAtOnce() {
+        let tasks = Self.tasks(2)
+        var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 1, datasetFingerprint: "fp01")
+        let leases = join(&coordinator, [(w1, "a"), (w2, "b")])
+        // The assignment itself could not be delivered: back to the queue, no attempt used.
+        let undelivered = coordinator.handle(.unreachable(w1, taskUndelivered: true), now: 1)
+        XCTAssertTrue(undelivered.contains(.taskHandedBack(taskID: leases[0].taskID, attempt: 1,
+                                                           message: "worker a on node-a disconnected before the task reached it")))
+        XCTAssertFalse(undelivered.contains(.taskAbandoned(taskID: leases[0].taskID)))
+        // A peer that was training when its connection went: the lease is lost (the only attempt, so given up).
+        let lost = coordinator.handle(.unreachable(w2, taskUndelivered: false), now: 1)
+        XCTAssertTrue(lost.contains(.taskLost(taskID: leases[1].taskID, attempt: 1, message: "worker b on node-b disconnected; its lease is lost")))
+        XCTAssertTrue(lost.contains(.taskAbandoned(taskID: leases[1].taskID)))
+        XCTAssertEqual(coordinator.summary.workers, 0)
+        XCTAssertEqual(coordinator.handle(.unreachable(w1, taskUndelivered: true), now: 2), [], "an unknown peer changes nothing")
+    }
 }
