@@ -93,6 +93,12 @@ struct CoordinatorSession {
         let (subject, path) = try catalog.writeSubmission(subject: nil)
         summary.submission = .init(set: subject, path: path.path)
         summary.paths.append(path.path)
+        let report = try ReportSources(directory: directory).gather()
+        let reportPath = directory.url.appendingPathComponent("report.html")
+        try Data(ReportHTML.render(report).utf8).write(to: reportPath, options: .atomic)
+        summary.report = reportPath.path
+        summary.leaderboard = report.leaderboardText()
+        summary.paths.append(reportPath.path)
         return summary
     }
 
@@ -202,7 +208,12 @@ struct RunSummary: Encodable {
     var tasks: [String: Int] = [:]
     var sets: [SetScore] = []
     var submission: Choice?
+    var report: String?
+    /// The leaderboard as text, for the terminal (not part of the JSON).
+    var leaderboard: String?
     var paths: [String] = []
+
+    private enum CodingKeys: String, CodingKey { case directory, database, metric, tasks, sets, submission, report, paths }
     struct Choice: Encodable { var set: String; var path: String }
 
     func jsonString() throws -> String {
@@ -212,13 +223,16 @@ struct RunSummary: Encodable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// One line per set, as `train` prints them, then the submission.
+    /// The leaderboard (or one line per set, as `train` prints them), then the submission and the report.
     func lines() -> [String] {
-        sets.map { set in
+        let paths = (submission.map { ["submission: \($0.path) (from \($0.set), the best OOF score)"] } ?? [])
+            + (report.map { ["report: \($0)"] } ?? [])
+        if let leaderboard { return [leaderboard] + paths }
+        return sets.map { set in
             var line = String(format: "%@: OOF %@ %.4f", set.name, metric, set.oofScore)
             if !set.seeds.isEmpty { line += " over \(set.seeds.count) seed\(set.seeds.count == 1 ? "" : "s")" }
             if let test = set.testScore { line += String(format: "; held-out test %@ %.4f", metric, test) }
             return line
-        } + (submission.map { ["submission: \($0.path) (from \($0.set), the best OOF score)"] } ?? [])
+        } + paths
     }
 }

@@ -165,6 +165,8 @@ public struct CoordinatorLogic: Sendable {
         switch message {
         case .result(let result): receiveResult(result, from: peer, now: now, &actions)
         case .failure(let failure): receiveFailure(failure, from: peer, now: now, &actions)
+        case .heartbeat where !known:
+            break  // a heartbeat queued on a connection that has since been replaced
         case _ where !known:
             actions.append(.log("ignored \(message.command) from peer \(peer): it has not said hello or was declared lost"))
         case .ready:
