@@ -115,15 +115,22 @@ struct CoordinatorSession {
         var pseudo = (rows: [Int](), labels: [Int]())
         if let spec = pseudoSpec {
             for round in 1...spec.rounds {
-                let (subject, test) = try best(of: try evaluate().catalog, named: nil)
-                let selection = PseudoLabels.select(testProbabilities: test, classes: data.classes, threshold: spec.threshold,
-                                                    minFraction: spec.minFraction, maxFraction: spec.maxFraction)
-                pseudo = (selection.rows, selection.labels)
-                try record(stage: StagePlan.pseudoStage, name: "round-\(round)",
-                           ["from": subject, "rows": selection.rows.count, "threshold": Double(spec.threshold)])
-                log("pseudo-label round \(round): \(selection.rows.count) of \(data.test.ids.count) test rows from \(subject)")
+                // A resumed run reuses the recorded selection, so a round's tasks always train on the same rows.
+                let stage = "\(StagePlan.pseudoStage)-\(StagePlan.settingsTag(manifest))", name = "round-\(round)"
+                if let stored = try recorded(stage: stage, name: name), let rows = stored["rows"] as? [Int],
+                   let labels = stored["labels"] as? [Int] {
+                    pseudo = (rows, labels)
+                } else {
+                    let (subject, test) = try best(of: try evaluate().catalog, named: nil)
+                    let selection = PseudoLabels.select(testProbabilities: test, classes: data.classes, threshold: spec.threshold,
+                                                        minFraction: spec.minFraction, maxFraction: spec.maxFraction)
+                    pseudo = (selection.rows, selection.labels)
+                    try record(stage: stage, name: name, ["from": subject, "count": selection.rows.count, "rows": selection.rows,
+                                                          "labels": selection.labels, "threshold": Double(spec.threshold)])
+                    log("pseudo-label round \(round): \(selection.rows.count) of \(data.test.ids.count) test rows from \(subject)")
+                }
                 let tasks = StagePlan.pseudoTasks(manifest, spec: spec, round: round)
-                let extras = TaskExtras(pseudoRows: selection.rows, pseudoLabels: selection.labels)
+                let extras = TaskExtras(pseudoRows: pseudo.rows, pseudoLabels: pseudo.labels)
                 try shell.addTasks(tasks, inputs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, (extras, [])) }))
                 shell.holdsWorkers = round < spec.rounds || distillSpec != nil
                 guard try shell.run(afterPoll: afterPoll) else { return false }
@@ -131,12 +138,15 @@ struct CoordinatorSession {
         }
         if let spec = distillSpec {
             let catalog = try evaluate().catalog
-            let (subject, test) = try best(of: catalog, named: spec.teacher == "best" ? nil : spec.teacher)
+            let stage = "\(StagePlan.distillStage)-\(StagePlan.settingsTag(manifest))"
+            // A resumed run keeps the teacher it chose, though later sets may now score higher.
+            let chosen = try recorded(stage: stage, name: "teacher")?["from"] as? String
+            let (subject, test) = try best(of: catalog, named: chosen ?? (spec.teacher == "best" ? nil : spec.teacher))
             guard let oof = try catalog?.oofPredictions(subject) else {
                 throw UserInputError(message: "the distillation teacher \(subject) has no OOF predictions", fix: "pick another `ensemble.distill.teacher`")
             }
             log("distillation: \(spec.student) learns from \(subject) (T = \(spec.temperature), alpha = \(spec.alpha))")
-            try record(stage: StagePlan.distillStage, name: "teacher", ["from": subject])
+            if chosen == nil { try record(stage: stage, name: "teacher", ["from": subject]) }
             let K = data.classes
             let teacher = [Payload(shape: [oof.count / K, K], scalars: oof), Payload(shape: [test.count / K, K], scalars: test)]
             let extras = TaskExtras(pseudoRows: pseudo.rows, pseudoLabels: pseudo.labels, temperature: spec.temperature, alpha: spec.alpha)
@@ -157,6 +167,12 @@ struct CoordinatorSession {
                                  fix: "check `ensemble.distill.teacher`, or let the base models finish")
         }
         return (subject, test)
+    }
+
+    private func recorded(stage: String, name: String) throws -> [String: Any]? {
+        guard let output = try database.stageOutputs(experimentID: shell.experimentID, stage: stage).first(where: { $0.name == name })
+        else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(output.json.utf8)) as? [String: Any]
     }
 
     private func record(stage: String, name: String, _ object: [String: Any]) throws {
