@@ -118,7 +118,7 @@ public struct ReportData: Sendable, Equatable {
             cells.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
                 return rightAligned.contains(column) ? padding + cell : cell + padding
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
         }
         let direction = higherIsBetter ? "higher is better" : "lower is better"
         return (["experiment \(experimentName): OOF \(metricName), \(direction); * = final ensemble"] + lines)

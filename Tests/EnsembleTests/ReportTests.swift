@@ -52,6 +52,14 @@ final class ReportTests: XCTestCase {
         ])
     }
 
+    func testRanksOfTwoDigitsKeepTheColumnsAligned() {
+        let rows = (0..<11).map { ReportData.Row(subject: "m\($0)/last", oofScore: 0.5 + Double($0) / 100) }
+        let lines = ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true, rows: rows)
+            .leaderboardText().split(separator: "\n").map(String.init).dropFirst()
+        XCTAssertEqual(Set(lines.map { $0.range(of: "m")?.lowerBound.utf16Offset(in: $0) ?? -1 }.dropFirst()).count, 1, "\(lines)")
+        XCTAssertTrue(lines.contains(" 9  m2/last   base        0.5200              -"), "\(lines)")
+    }
+
     func testConfusionMatrixCountsArgmaxAgainstLabelsAndSumsToTheRows() {
         // Rows 0..4 predict classes 0, 1, 2, 1, 0 (row 4 ties 0 and 2: argmax takes the first).
         let probabilities: [Float] = [0.8, 0.1, 0.1,
