@@ -189,6 +189,15 @@ struct ExperimentDirectory {
     var logs: URL { url.appendingPathComponent("logs") }
     var export: URL { url.appendingPathComponent("export") }
 
+    /// The directory's database and its experiment; a database without one is a user error.
+    func openExperiment() throws -> (database: ExperimentDatabase, experiment: ExperimentRecord, id: Int64) {
+        let database = try ExperimentDatabase.open(at: self.database)
+        guard let experiment = try database.experiments().last, let id = experiment.id else {
+            throw UserInputError(message: "\(self.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
+        }
+        return (database, experiment, id)
+    }
+
     /// DIR when given; else the current folder when it holds an experiment;
     /// else the only experiment under runs/.
     static func locate(_ path: String?) throws -> ExperimentDirectory {

@@ -15,10 +15,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let directory = try ExperimentDirectory.locate(dir)
-        let database = try ExperimentDatabase.open(at: directory.database)
-        guard let experiment = try database.experiments().last, let experimentID = experiment.id else {
-            throw UserInputError(message: "\(directory.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
-        }
+        let (database, experiment, experimentID) = try directory.openExperiment()
         let manifest = try Manifest.fromCanonicalJSON(experiment.manifestJSON)
         let labelsFile = directory.url.appendingPathComponent("labels.npy")
         let trainRows = try NPY.read(labelsFile).shape.first ?? 0

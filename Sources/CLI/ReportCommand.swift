@@ -37,10 +37,7 @@ struct ReportSources {
     var experimentID: Int64 { catalog.experimentID }
 
     init(directory: ExperimentDirectory) throws {
-        let database = try ExperimentDatabase.open(at: directory.database)
-        guard let experiment = try database.experiments().last, let experimentID = experiment.id else {
-            throw UserInputError(message: "\(directory.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
-        }
+        let (database, experiment, experimentID) = try directory.openExperiment()
         experimentName = experiment.name
         catalog = try ResultCatalog(directory: directory, database: database, experimentID: experimentID)
     }

@@ -16,10 +16,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let directory = try ExperimentDirectory.locate(dir)
-        let database = try ExperimentDatabase.open(at: directory.database)
-        guard let experiment = try database.experiments().last, let experimentID = experiment.id else {
-            throw UserInputError(message: "\(directory.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
-        }
+        let (database, experiment, experimentID) = try directory.openExperiment()
         let tasks = try database.tasks(experimentID: experimentID)
         var report = StatusReport(experiment: experiment.name, manifestHash: experiment.manifestHash,
                                   database: directory.database.path, integrityOK: try database.integrityCheck())

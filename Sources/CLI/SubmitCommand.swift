@@ -15,10 +15,7 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let directory = try ExperimentDirectory.locate(dir)
-        let database = try ExperimentDatabase.open(at: directory.database)
-        guard let experimentID = try database.experiments().last?.id else {
-            throw UserInputError(message: "\(directory.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
-        }
+        let (database, _, experimentID) = try directory.openExperiment()
         let catalog = try ResultCatalog(directory: directory, database: database, experimentID: experimentID)
         let (subject, path) = try catalog.writeSubmission(subject: set)
         let score = try catalog.leaderboard().first { $0.subject == subject }?.score

@@ -75,16 +75,10 @@ extension ClusterSection {
 extension ValueNode {
     /// A finite number of seconds, read as a `Double` so `0.1` stays 0.1 in the canonical JSON.
     fileprivate func seconds() throws -> Double {
-        let digits: String
-        if case .scalar(let scalar) = node, [.int, .float].contains(node.tagName) {
-            digits = scalar.string.replacingOccurrences(of: "_", with: "")
-        } else {
-            digits = ""
+        do {
+            return try double()
+        } catch {
+            throw self.error("expected a number of seconds, found \(found)", fix: "write a number without quotes or units, e.g. 1.5")
         }
-        guard let value = Double(digits) ?? node.float, value.isFinite else {
-            throw error("expected a number of seconds, found \(found)",
-                        fix: "write a number without quotes or units, e.g. 1.5")
-        }
-        return value
     }
 }
