@@ -176,7 +176,7 @@ struct CoordinatorSession {
     }
 
     private func record(stage: String, name: String, _ object: [String: Any]) throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        let json = try StageOutputRecord.jsonText(object)
         try database.recordStageOutput(StageOutputRecord(experimentID: shell.experimentID, stage: stage, name: name, json: json))
     }
 }
@@ -225,7 +225,7 @@ struct ExperimentDirectory {
 }
 
 /// The `--json` summary of a run or coordinator.
-struct RunSummary: Encodable {
+struct RunSummary: JSONSummary {
     struct SetScore: Encodable { var name: String; var seeds: [Int]; var oofScore: Double; var testScore: Double? }
     var directory: String
     var database: String
@@ -241,13 +241,6 @@ struct RunSummary: Encodable {
     private enum CodingKeys: String, CodingKey { case directory, database, metric, tasks, sets, submission, report, paths }
     struct Choice: Encodable { var set: String; var path: String }
 
-    func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     /// The leaderboard (or one line per set, as `train` prints them), then the submission and the report.
     func lines() -> [String] {
         let paths = (submission.map { ["submission: \($0.path) (from \($0.set), the best OOF score)"] } ?? [])
@@ -259,5 +252,17 @@ struct RunSummary: Encodable {
             if let test = set.testScore { line += String(format: "; held-out test %@ %.4f", metric, test) }
             return line
         } + paths
+    }
+}
+
+/// A command's `--json` output: one object, snake_case keys, sorted, paths unescaped.
+protocol JSONSummary: Encodable {}
+
+extension JSONSummary {
+    func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

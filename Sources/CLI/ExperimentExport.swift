@@ -45,10 +45,10 @@ struct ExperimentExport {
         let folds = try seeds.map { try NPY.read(directory.url.appendingPathComponent("folds_seed\($0).npy")).integers ?? [] }
         var header = ["id", "label"] + seeds.map { "fold_seed\($0)" }
         for set in sets { header += classes.map { "\(set.name)/\($0)" } }
-        var text = header.map(csvField).joined(separator: ",") + "\n"
+        var text = header.map(CSVFile.field).joined(separator: ",") + "\n"
         let K = classes.count
         for (row, id) in ids.enumerated() {
-            var fields = [csvField(id), csvField(row < labels.count && labels[row] < K ? classes[labels[row]] : "")]
+            var fields = [CSVFile.field(id), CSVFile.field(row < labels.count && labels[row] < K ? classes[labels[row]] : "")]
             fields += folds.map { row < $0.count ? String($0[row]) : "" }
             for set in sets { fields += (0..<K).map { String(set.oof[row * K + $0]) } }
             text += fields.joined(separator: ",") + "\n"
@@ -61,10 +61,5 @@ struct ExperimentExport {
     private func lines(of name: String) throws -> [String] {
         try String(contentsOf: directory.url.appendingPathComponent(name), encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    }
-
-    private func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

@@ -84,9 +84,9 @@ struct ResultCatalog {
         try submission.check(text, classNames: classNames, file: target)
         try Data(text.utf8).write(to: target, options: .atomic)
         let score = board.first { $0.subject == subject }?.score
-        let choice = ["set": subject, "path": target.path] as [String: Any]
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: choice.merging(score.map { ["score": $0] } ?? [:]) { a, _ in a },
-                                                               options: [.sortedKeys]), as: UTF8.self)
+        var choice: [String: Any] = ["set": subject, "path": target.path]
+        choice["score"] = score
+        let json = try StageOutputRecord.jsonText(choice)
         try database.recordStageOutput(StageOutputRecord(experimentID: experimentID, stage: "submission", name: "choice", json: json))
         return (subject, target)
     }
@@ -115,7 +115,7 @@ enum Level2Stage {
             var outputs: [StageOutputRecord] = []
             if let weights = result.weights {
                 let named = Dictionary(uniqueKeysWithValues: zip(chosen.map(\.name), weights))
-                let json = String(decoding: try JSONSerialization.data(withJSONObject: ["weights": named], options: [.sortedKeys]), as: UTF8.self)
+                let json = try StageOutputRecord.jsonText(["weights": named])
                 outputs.append(StageOutputRecord(experimentID: catalog.experimentID, stage: ResultCatalog.level2Stage, name: result.name, json: json))
             }
             try catalog.database.storeComputedTask(task, worker: "coordinator", predictions: [
@@ -124,5 +124,12 @@ enum Level2Stage {
             ], scores: scores, outputs: outputs)
         }
         return results
+    }
+}
+
+extension StageOutputRecord {
+    /// A stage output's JSON text (sorted keys, so equal decisions are equal text).
+    static func jsonText(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

@@ -43,7 +43,7 @@ struct StatusCommand: ParsableCommand {
     static func label(_ task: TaskRecord) -> String { "\(task.model) seed \(task.seed) fold \(task.fold)" }
 }
 
-struct StatusReport: Encodable {
+struct StatusReport: JSONSummary {
     struct Running: Encodable { var task, worker, host: String; var attempt, epoch: Int; var validationScore: Double? }
     struct Problem: Encodable { var task: String; var attempt: Int; var outcome, worker, message: String }
     struct Score: Encodable { var set, metric: String; var value: Double }
@@ -55,13 +55,6 @@ struct StatusReport: Encodable {
     var running: [Running] = []
     var problems: [Problem] = []
     var scores: [Score] = []
-
-    func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
 
     func text() -> String {
         let total = tasks.values.reduce(0, +)

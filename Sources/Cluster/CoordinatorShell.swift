@@ -80,7 +80,8 @@ public final class CoordinatorShell {
             TaskRecord(id: task.id, experimentID: experimentID, stage: task.stage, model: task.fold.model,
                        seed: task.fold.seed, fold: task.fold.fold, round: task.round)
         })
-        let records = try database.tasks(experimentID: experimentID).filter { record in tasks.contains { $0.id == record.id } }
+        let ids = Set(tasks.map(\.id))
+        let records = try database.tasks(experimentID: experimentID).filter { ids.contains($0.id) }
         logic.add(tasks, inputs: inputs, restoring: CoordinatorLogic.Restored(
             doneTaskIDs: Set(records.filter { $0.state == .done }.map(\.id)),
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) })))

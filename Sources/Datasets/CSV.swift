@@ -129,3 +129,12 @@ private struct CSVParser {
         return records
     }
 }
+
+extension CSVFile {
+    /// One field as RFC 4180 writes it: quoted (inner quotes doubled) when it
+    /// holds a comma, a quote or a line break.
+    public static func field(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

@@ -56,21 +56,21 @@ public struct Submission: Sendable {
         var lines: [String] = []
         switch format {
         case .label(let column):
-            lines.append([idColumn, column].map(Self.field).joined(separator: ","))
+            lines.append([idColumn, column].map(CSVFile.field).joined(separator: ","))
             for id in ids {
                 let row = rowOf[id]!
                 let scores = probabilities[row * classes..<(row + 1) * classes]
                 let best = scores.indices.max { scores[$0] < scores[$1] }! - row * classes
-                lines.append([Self.field(id), Self.field(classNames[best])].joined(separator: ","))
+                lines.append([CSVFile.field(id), CSVFile.field(classNames[best])].joined(separator: ","))
             }
         case .positiveProbability(let column):
-            lines.append([idColumn, column].map(Self.field).joined(separator: ","))
-            for id in ids { lines.append([Self.field(id), String(probabilities[rowOf[id]! * classes + 1])].joined(separator: ",")) }
+            lines.append([idColumn, column].map(CSVFile.field).joined(separator: ","))
+            for id in ids { lines.append([CSVFile.field(id), String(probabilities[rowOf[id]! * classes + 1])].joined(separator: ",")) }
         case .probabilities(let columns, let classIndex):
-            lines.append(([idColumn] + columns).map(Self.field).joined(separator: ","))
+            lines.append(([idColumn] + columns).map(CSVFile.field).joined(separator: ","))
             for id in ids {
                 let row = rowOf[id]!
-                lines.append(([Self.field(id)] + classIndex.map { String(probabilities[row * classes + $0]) }).joined(separator: ","))
+                lines.append(([CSVFile.field(id)] + classIndex.map { String(probabilities[row * classes + $0]) }).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -103,10 +103,5 @@ public struct Submission: Sendable {
                 }
             }
         }
-    }
-
-    static func field(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

@@ -53,4 +53,11 @@ final class CSVTests: XCTestCase {
             XCTAssertEqual((error as! DatasetError).file, "/nonexistent/train.csv")
         }
     }
+
+    func testFieldsAreQuotedOnlyWhenTheyMustBe() {
+        XCTAssertEqual(CSVFile.field("img_01"), "img_01")
+        XCTAssertEqual(CSVFile.field("a,b"), "\"a,b\"")
+        XCTAssertEqual(CSVFile.field("say \"hi\""), "\"say \"\"hi\"\"\"")
+        XCTAssertEqual(CSVFile.field("two\nlines"), "\"two\nlines\"")
+    }
 }
