@@ -74,32 +74,31 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// Per model: the OOF score over every complete seed and, with held-out labels, the test score.
+    /// Per model and prediction set: the OOF score over every complete seed and,
+    /// with held-out labels, the test score.
     private func summarise(_ m: Manifest, data: ExperimentData, files: PredictionFiles, metric: Metric,
                            report: inout TrainReport, progress: ProgressDisplay) throws {
         for spec in m.models where model == nil || spec.name == model {
-            var complete: [(oof: Tensor, test: Tensor)] = []
-            for s in m.cv.seeds {
-                if let seedResult = try files.assembleSeed(model: spec.name, seed: s, trainRows: data.train.ids.count,
-                                                           classes: data.classes) {
-                    complete.append(seedResult)
+            for set in spec.predictionSets {
+                let complete = try m.cv.seeds.compactMap { s in
+                    try files.assembleSeed(model: spec.name, set: set, seed: s, trainRows: data.train.ids.count,
+                                           classes: data.classes)
                 }
+                guard !complete.isEmpty else { continue }
+                let averaged = try files.writeModelAverage(model: spec.name, set: set, seeds: complete)
+                let name = set == "last" ? spec.name : "\(spec.name)/\(set)"
+                let oofScore = metric.score(probabilities: averaged.oof.scalars, classes: data.classes, labels: data.train.labels)
+                var line = String(format: "%@: OOF %@ %.4f over %d seed%@", name, metric.rawValue, oofScore,
+                                  complete.count, complete.count == 1 ? "" : "s")
+                var testScore: Double?
+                if let labels = data.testLabels {
+                    testScore = metric.score(probabilities: averaged.test.scalars, classes: data.classes, labels: labels)
+                    line += String(format: "; held-out test %@ %.4f", metric.rawValue, testScore!)
+                }
+                print(line)
+                report.models.append(.init(name: name, oofScore: oofScore, testScore: testScore, seeds: complete.count))
+                report.paths += files.seedPaths(model: spec.name, set: set) + averaged.paths
             }
-            guard !complete.isEmpty else { continue }
-            let averaged = try files.writeModelAverage(model: spec.name, seeds: complete)
-            let oofScore = metric.score(probabilities: averaged.oof.scalars, classes: data.classes, labels: data.train.labels)
-            var line = String(format: "%@: OOF %@ %.4f over %d seed%@", spec.name, metric.rawValue, oofScore,
-                              complete.count, complete.count == 1 ? "" : "s")
-            var testScore: Double?
-            if let labels = data.testLabels {
-                testScore = metric.score(probabilities: averaged.test.scalars, classes: data.classes, labels: labels)
-                line += String(format: "; held-out test %@ %.4f", metric.rawValue, testScore!)
-            }
-            print(line)
-            report.models.append(.init(name: spec.name, oofScore: oofScore, testScore: testScore, seeds: complete.count))
-            let seedFiles = m.cv.seeds.flatMap { ["\(spec.name)/oof_seed\($0).npy", "\(spec.name)/test_seed\($0).npy"] }
-            report.paths += (seedFiles + ["\(spec.name)/oof.npy", "\(spec.name)/test.npy"]).map { files.url($0).path }
-                .filter { FileManager.default.fileExists(atPath: $0) }
         }
         progress.message("predictions written to \(files.directory.path)")
     }
@@ -108,6 +107,7 @@ struct TrainCommand: ParsableCommand {
 /// The `--json` summary.
 struct TrainReport: Encodable {
     struct FoldScore: Encodable { var model: String; var seed: Int; var fold: Int; var score: Double }
+    /// `name` is the model for its set `last`, `<model>/<set>` for the others.
     struct ModelScore: Encodable { var name: String; var oofScore: Double; var testScore: Double?; var seeds: Int }
     var manifest: String
     var out: String

@@ -18,12 +18,16 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     /// Extra prediction sets beside `last` (nil: none; left out of the canonical JSON then).
     public var snapshots: SnapshotSpec?
     public var swa: SWASpec?
+    /// Also predict with the weights of the epoch with the best validation score
+    /// (set `best`); nil when off, so manifests without it keep their hash.
+    public var keepBest: Bool?
 
     public init(name: String, arch: ArchSpec, loss: LossSpec = LossSpec(), optimizer: OptimizerSpec = OptimizerSpec(),
                 lr: Float, schedule: ScheduleSpec = ScheduleSpec(), epochs: Int, batchSize: Int,
                 augment: AugmentSpec = AugmentSpec(), tta: [TTATransform] = [], snapshots: SnapshotSpec? = nil,
-                swa: SWASpec? = nil) {
+                swa: SWASpec? = nil, keepBest: Bool = false) {
         self.snapshots = snapshots
+        self.keepBest = keepBest ? true : nil
         self.swa = swa
         self.name = name
         self.arch = arch
@@ -38,27 +42,13 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     }
 }
 
-/// Training-time augmentation, applied per image with the task's seeded stream.
-public struct AugmentSpec: Sendable, Equatable, Codable {
-    public var hflip: Bool
-    public var vflip: Bool
-    /// Pad by this many pixels (edge-reflect) and crop back to size at a random offset.
-    public var cropPadding: Int
-
-    public init(hflip: Bool = false, vflip: Bool = false, cropPadding: Int = 0) {
-        self.hflip = hflip
-        self.vflip = vflip
-        self.cropPadding = cropPadding
-    }
-}
-
 public enum TTATransform: String, Sendable, Equatable, Codable, CaseIterable {
     case hflip, vflip, hvflip
 }
 
 extension ModelSpec {
     static let keys = ["name", "arch", "loss", "optimizer", "lr", "schedule", "epochs", "batch_size", "augment", "tta",
-                       "snapshots", "swa"]
+                       "snapshots", "swa", "keep_best"]
 
     static func read(_ value: ValueNode) throws -> ModelSpec {
         let map = try value.mapping()
@@ -78,7 +68,8 @@ extension ModelSpec {
             name: name, arch: arch, loss: try LossSpec.read(map.optional("loss")),
             optimizer: try OptimizerSpec.read(map.optional("optimizer")), lr: lr, schedule: schedule,
             epochs: epochs, batchSize: batchSize, augment: try AugmentSpec.read(map.optional("augment")),
-            tta: try map.optional("tta").map(readTTA) ?? [], snapshots: snapshots, swa: swa)
+            tta: try map.optional("tta").map(readTTA) ?? [], snapshots: snapshots, swa: swa,
+            keepBest: try map.optional("keep_best")?.bool() ?? false)
     }
 
     private static func readName(_ node: ValueNode) throws -> String {
@@ -104,22 +95,5 @@ extension ModelSpec {
         try node.require(Set(transforms).count == transforms.count, "`tta` repeats a transform",
                          fix: "list each of hflip, vflip, hvflip at most once")
         return transforms
-    }
-}
-
-extension AugmentSpec {
-    static func read(_ value: ValueNode?) throws -> AugmentSpec {
-        guard let value else { return AugmentSpec() }
-        let map = try value.mapping()
-        try map.checkKeys(["hflip", "vflip", "crop_padding"], section: "`augment`")
-        var augment = AugmentSpec()
-        augment.hflip = try map.optional("hflip")?.bool() ?? false
-        augment.vflip = try map.optional("vflip")?.bool() ?? false
-        if let node = map.optional("crop_padding") {
-            augment.cropPadding = try node.int()
-            try node.require((0...64).contains(augment.cropPadding), "`crop_padding` must be 0...64, found \(augment.cropPadding)",
-                             fix: "write a few pixels, e.g. crop_padding: 2")
-        }
-        return augment
     }
 }

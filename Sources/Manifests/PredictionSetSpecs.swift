@@ -61,3 +61,15 @@ extension SWASpec {
         return SWASpec(startEpoch: start, lr: lr)
     }
 }
+
+extension ModelSpec {
+    /// The prediction sets each of this model's tasks reports, in order:
+    /// `last`, `snapshot-1` … `snapshot-M` and `snapshots`, `swa`, `best`.
+    public var predictionSets: [String] {
+        var names = ["last"]
+        if let snapshots { names += (1...snapshots.cycles).map { "snapshot-\($0)" } + ["snapshots"] }
+        if swa != nil { names.append("swa") }
+        if keepBest == true { names.append("best") }
+        return names
+    }
+}

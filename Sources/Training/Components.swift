@@ -14,15 +14,6 @@ enum Components {
         return config
     }
 
-    static func loss(_ spec: LossSpec) -> any Loss {
-        switch spec.name {
-        case .crossEntropy: return CrossEntropyLoss(labelSmoothing: spec.labelSmoothing, classWeights: spec.classWeights)
-        case .bce: return BCEWithLogitsLoss()
-        case .focal: return FocalLoss(gamma: spec.gamma)
-        case .ohem: return OHEMLoss(keepFraction: spec.keepFraction)
-        }
-    }
-
     static func optimizer(_ spec: OptimizerSpec) -> any Optimizer {
         switch spec.name {
         case .sgd: return SGD(momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay)

@@ -105,20 +105,22 @@ public struct FoldRunner {
             let labels = validationRows.map { data.train.labels[$0] }
             let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
             trainer.endEpoch(validationLoss: validationLoss)
+            let score = metric.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
             let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(loader.batchCount, 1)),
-                                     validationLoss: validationLoss,
-                                     validationScore: metric.score(probabilities: oof.scalars, classes: data.classes, labels: labels),
+                                     validationLoss: validationLoss, validationScore: score,
                                      learningRate: Double(lr), seconds: Date().timeIntervalSince(started))
             history.append(record)
             progress(.epoch(record))
-            collector.endOfEpoch(epoch + 1, model: model, oof: oof, predictTest: predictTest)
+            collector.endOfEpoch(epoch + 1, model: model, oof: oof, score: metric.higherIsBetter ? score : -score,
+                                 loss: validationLoss, predictTest: predictTest)
         }
         let test = predictTest()
         let weights = model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) }
         // Batch-norm statistics for SWA come from the training rows as the network sees them at prediction time.
-        let extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) }) {
+        let extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) },
+                                         predict: {
             (predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize), predictTest())
-        }
+        }, predictTest: predictTest)
         return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test, extraSets: extraSets,
                           score: history.last?.validationScore ?? .nan, history: history, weights: weights,
                           architecture: spec.arch.name)

@@ -13,6 +13,10 @@ import Manifests
 ///     <model>/oof_seed<S>.npy  test_seed<S>.npy   once every fold of the seed is present
 ///     <model>/oof.npy  test.npy                    averaged over the complete seeds
 ///
+/// Those are the set `last`; a model's other sets (`swa`, `snapshot-k`,
+/// `snapshots`, `best`) sit beside it as `fold<K>.<set>.{oof,test}.npy` and
+/// `<model>/<set>/{oof_seed<S>,test_seed<S>,oof,test}.npy`.
+///
 /// Every file is written atomically; a folder that holds another manifest's
 /// results is refused rather than mixed.
 public struct PredictionFiles {
@@ -85,27 +89,40 @@ public struct PredictionFiles {
         try NPY.write(result.oof, to: url(base + ".oof.npy"))
         try NPY.write(ints: result.validationRows, shape: [result.validationRows.count], to: url(base + ".rows.npy"))
         try NPY.write(result.test, to: url(base + ".test.npy"))
+        var written = [base + ".oof.npy", base + ".rows.npy", base + ".test.npy"]
+        for set in result.extraSets {
+            try NPY.write(set.oof, to: url("\(base).\(set.name).oof.npy"))
+            try NPY.write(set.test, to: url("\(base).\(set.name).test.npy"))
+            written += ["\(base).\(set.name).oof.npy", "\(base).\(set.name).test.npy"]
+        }
         let info = try JSONEncoder().encode(FoldSummary(task: t, score: result.score, history: result.history))
         try writeAtomically(info, to: url(base + ".json"))
         let store = ParameterStore(result.weights.map { Parameter(name: $0.name, value: $0.value, isBuffer: $0.isBuffer) })
         try Checkpoint.save(store, metadata: ["architecture": result.architecture, "manifest_hash": manifest.hash,
                                               "model": t.model, "seed": "\(t.seed)", "fold": "\(t.fold)"],
                             to: url(base + ".ckpt"))
-        return [base + ".oof.npy", base + ".rows.npy", base + ".test.npy", base + ".json", base + ".ckpt"].map { url($0).path }
+        return (written + [base + ".json", base + ".ckpt"]).map { url($0).path }
+    }
+
+    /// Where a set's files sit: the fold files' suffix and the folder of its assembled arrays.
+    private func layout(model: String, set: String) -> (suffix: String, folder: String) {
+        set == "last" ? ("", model) : (".\(set)", "\(model)/\(set)")
     }
 
     /// Assembles a seed's full OOF matrix and fold-averaged test predictions when
     /// every fold is on disk (from this run or an earlier one); nil otherwise.
-    public func assembleSeed(model: String, seed: Int, trainRows: Int, classes: Int) throws -> (oof: Tensor, test: Tensor)? {
+    public func assembleSeed(model: String, set: String = "last", seed: Int, trainRows: Int,
+                             classes: Int) throws -> (oof: Tensor, test: Tensor)? {
+        let (suffix, folder) = layout(model: model, set: set)
         var folds: [FoldPredictions] = []
         for fold in 0..<manifest.cv.folds {
             let base = "\(model)/seed\(seed)/fold\(fold)"
-            guard FileManager.default.fileExists(atPath: url(base + ".test.npy").path) else { return nil }
+            guard FileManager.default.fileExists(atPath: url(base + suffix + ".test.npy").path) else { return nil }
             // Row indices are int64 in the file; reading them as integers keeps them exact past 2^24 rows.
             let rowFile = try NPY.read(url(base + ".rows.npy"))
-            let test = try NPY.read(url(base + ".test.npy"))
+            let test = try NPY.read(url(base + suffix + ".test.npy"))
             folds.append(FoldPredictions(rows: rowFile.integers ?? rowFile.floats.map { Int($0) },
-                                         oof: try NPY.read(url(base + ".oof.npy")).floats,
+                                         oof: try NPY.read(url(base + suffix + ".oof.npy")).floats,
                                          test: Tensor(shape: test.shape, scalars: test.floats)))
         }
         let assembled: (oof: Tensor, test: Tensor)
@@ -115,17 +132,29 @@ public struct PredictionFiles {
             throw DatasetError(file: url("\(model)/seed\(seed)").path, message: "\(error)",
                                fix: "delete the output folder and train again")
         }
-        try NPY.write(assembled.oof, to: url("\(model)/oof_seed\(seed).npy"))
-        try NPY.write(assembled.test, to: url("\(model)/test_seed\(seed).npy"))
+        try FileManager.default.createDirectory(at: url(folder), withIntermediateDirectories: true)
+        try NPY.write(assembled.oof, to: url("\(folder)/oof_seed\(seed).npy"))
+        try NPY.write(assembled.test, to: url("\(folder)/test_seed\(seed).npy"))
         return assembled
     }
 
-    /// Averages complete seeds into `<model>/oof.npy` and `<model>/test.npy`.
-    public func writeModelAverage(model: String, seeds: [(oof: Tensor, test: Tensor)]) throws -> (oof: Tensor, test: Tensor) {
+    /// Averages complete seeds into `<model>/oof.npy` and `<model>/test.npy`
+    /// (`<model>/<set>/…` for a set other than `last`); returns the paths too.
+    public func writeModelAverage(model: String, set: String = "last",
+                                  seeds: [(oof: Tensor, test: Tensor)]) throws -> (oof: Tensor, test: Tensor, paths: [String]) {
+        let folder = layout(model: model, set: set).folder
         let (oof, test) = OOFAssembly.average(seeds)
-        try NPY.write(oof, to: url("\(model)/oof.npy"))
-        try NPY.write(test, to: url("\(model)/test.npy"))
-        return (oof, test)
+        try NPY.write(oof, to: url("\(folder)/oof.npy"))
+        try NPY.write(test, to: url("\(folder)/test.npy"))
+        let names = seeds.isEmpty ? [] : ["oof.npy", "test.npy"]
+        return (oof, test, names.map { url("\(folder)/\($0)").path })
+    }
+
+    /// The paths of a set's assembled per-seed files that exist.
+    public func seedPaths(model: String, set: String = "last") -> [String] {
+        let folder = layout(model: model, set: set).folder
+        return manifest.cv.seeds.flatMap { ["\(folder)/oof_seed\($0).npy", "\(folder)/test_seed\($0).npy"] }
+            .map { url($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     public func url(_ relative: String) -> URL { directory.appendingPathComponent(relative) }

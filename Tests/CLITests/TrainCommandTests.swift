@@ -75,6 +75,28 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(json["out"] as? String, out.path)
     }
 
+    /// A model's SWA and best-epoch sets land beside `last`, each assembled and scored.
+    func testTrainWritesEveryPredictionSetOfAModel() throws {
+        let yaml = dataset.manifestYAML(epochs: "2", modelLines: ["swa: {start_epoch: 2, lr: 1e-3}", "keep_best: true"])
+        let out = dataset.url("runs")
+        let result = try FoldwiseProcess.train(try dataset.writeManifest(yaml, file: "sets.yaml"), out: out, ["--json"])
+        assertSucceeded(result)
+        let json = try report(result)
+        let models = try XCTUnwrap(json["models"] as? [[String: Any]])
+        XCTAssertEqual(models.compactMap { $0["name"] as? String }, ["tiny", "tiny/swa", "tiny/best"])
+        for (entry, folder) in zip(models, ["tiny", "tiny/swa", "tiny/best"]) {
+            let oof = try NPY.read(out.appendingPathComponent("\(folder)/oof.npy"))
+            XCTAssertEqual(oof.shape, [dataset.trainIDs.count, 10])
+            XCTAssertEqual(try XCTUnwrap(entry["oof_score"] as? Double), accuracy(oof, labels: dataset.trainLabels), accuracy: 1e-9)
+            let test = try NPY.read(out.appendingPathComponent("\(folder)/test_seed0.npy"))
+            XCTAssertEqual(test.shape, [dataset.testIDs.count, 10])
+        }
+        XCTAssertTrue(exists(out.appendingPathComponent("tiny/seed0/fold1.swa.oof.npy")))
+        let paths = try XCTUnwrap(json["paths"] as? [String])
+        XCTAssertTrue(paths.contains(out.appendingPathComponent("tiny/best/oof_seed0.npy").path), "\(paths)")
+        for path in paths { XCTAssertTrue(exists(URL(fileURLWithPath: path)), path) }
+    }
+
     /// Each fold leaves a checkpoint that loads into a fresh model of its architecture.
     func testEachFoldLeavesALoadableCheckpoint() throws {
         let out = dataset.url("runs")

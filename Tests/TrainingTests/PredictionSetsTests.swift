@@ -6,7 +6,7 @@ import TestSupport
 import Training
 import XCTest
 
-/// Snapshot and SWA prediction sets out of one task.
+/// Snapshot, SWA and best-epoch prediction sets out of one task.
 final class PredictionSetsTests: XCTestCase {
     private func runner(model: String) throws -> FoldRunner {
         let directory = try TrainingDataset.temporaryDirectory("foldwise-sets")
@@ -51,6 +51,39 @@ final class PredictionSetsTests: XCTestCase {
         let again = try XCTUnwrap(runner.run(FoldTask(model: "tiny", seed: 0, fold: 0), progress: { _ in }, isCancelled: { false }))
         XCTAssertEqual(again.extraSets[0].oof.scalars, swa.oof.scalars, "deterministic")
         XCTAssertEqual(result.weights.map(\.value.scalars), again.weights.map(\.value.scalars))
+    }
+
+    func testBestIsTheEpochWithTheHighestValidationScoreAndPredictsTestWithItsWeights() throws {
+        // A learning rate this high makes the validation score jump about, so the best epoch is not the last.
+        let model = "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 5e-2, epochs: 4, batch_size: 16, keep_best: true}"
+        let runner = try runner(model: model)
+        let spec = try XCTUnwrap(runner.manifest.model(named: "tiny"))
+        let task = FoldTask(model: "tiny", seed: 0, fold: 2)
+        let result = try XCTUnwrap(runner.run(task, progress: { _ in }, isCancelled: { false }))
+        XCTAssertEqual(["last"] + result.extraSets.map(\.name), spec.predictionSets)
+        let best = try XCTUnwrap(result.extraSets.first { $0.name == "best" })
+        let scores = result.history.map(\.validationScore)
+        let bestEpoch = try XCTUnwrap(scores.indices.max { a, b in
+            scores[a] != scores[b] ? scores[a] < scores[b]
+                : result.history[a].validationLoss > result.history[b].validationLoss || a > b
+        })
+        XCTAssertLessThan(bestEpoch, scores.count - 1, "this configuration's best epoch is before the last: \(scores)")
+        let labels = result.validationRows.map { runner.data.train.labels[$0] }
+        XCTAssertEqual(Metric.accuracy.score(probabilities: best.oof.scalars, classes: 10, labels: labels), scores[bestEpoch])
+        XCTAssertNotEqual(best.test.scalars, result.test.scalars, "test predicted by the best epoch's weights")
+        // The weights returned (the checkpoint) stay the last epoch's.
+        let again = try XCTUnwrap(runner.run(task, progress: { _ in }, isCancelled: { false }))
+        XCTAssertEqual(again.weights.map(\.value.scalars), result.weights.map(\.value.scalars))
+        XCTAssertEqual(again.extraSets[0].test.scalars, best.test.scalars, "deterministic")
+    }
+
+    func testEverySetAModelNamesIsReportedInItsOrder() throws {
+        let model = "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 3e-3, epochs: 4, batch_size: 16, schedule: cosine, snapshots: {cycles: 2, keep: 1}, swa: {start_epoch: 3, lr: 1e-3}, keep_best: true}"
+        let runner = try runner(model: model)
+        let spec = try XCTUnwrap(runner.manifest.model(named: "tiny"))
+        XCTAssertEqual(spec.predictionSets, ["last", "snapshot-1", "snapshot-2", "snapshots", "swa", "best"])
+        let result = try XCTUnwrap(runner.run(FoldTask(model: "tiny", seed: 0, fold: 0), progress: { _ in }, isCancelled: { false }))
+        XCTAssertEqual(["last"] + result.extraSets.map(\.name), spec.predictionSets)
     }
 
     func testAModelWithoutSnapshotsOrSWAHasOnlyLast() throws {
