@@ -2,13 +2,26 @@ import Engine
 import Manifests
 
 extension Components {
-    /// The engine loss a model's `loss:` names.
+    /// The engine loss a model's `loss:` names. LossSpec fills in the options of
+    /// the loss it names, so those are never nil here.
     static func loss(_ spec: LossSpec) -> any Loss {
         switch spec.name {
         case .crossEntropy: return CrossEntropyLoss(labelSmoothing: spec.labelSmoothing, classWeights: spec.classWeights)
         case .bce: return BCEWithLogitsLoss()
         case .focal: return FocalLoss(gamma: spec.gamma)
         case .ohem: return OHEMLoss(keepFraction: spec.keepFraction)
+        case .arcface: return ArcFaceLoss(scale: required(spec.scale, spec), margin: required(spec.margin, spec))
+        case .cosface: return CosFaceLoss(scale: required(spec.scale, spec), margin: required(spec.margin, spec))
+        case .lovaszSoftmax:
+            return LovaszSoftmaxLoss(classes: spec.classes == .all ? .all : .present)
+        case .lovaszHinge: return LovaszHingeLoss()
+        case .softFBeta:
+            return SoftFBetaLoss(beta: required(spec.beta, spec), activation: spec.activation == .sigmoid ? .sigmoid : .softmax)
         }
+    }
+
+    private static func required(_ option: Float?, _ spec: LossSpec) -> Float {
+        guard let option else { preconditionFailure("LossSpec for `\(spec.name.rawValue)` lacks one of its options: \(spec)") }
+        return option
     }
 }
