@@ -3,24 +3,46 @@ import Engine
 /// Training-time augmentation of one CHW image: random horizontal and
 /// vertical flips (each with probability ½) and a random crop of the image
 /// padded by `cropPadding` zeros on each side (zero is the mean colour, since
-/// images are already normalised).
+/// images are already normalised); then, when set, a random resized crop,
+/// RandAugment and random erasing, in that order (torchvision's order).
 public struct Augmentation: Sendable, Equatable, Codable {
     public var hflip: Bool
     public var vflip: Bool
     public var cropPadding: Int
+    public var randomResizedCrop: RandomResizedCrop?
+    public var randAugment: RandAugment?
+    public var randomErasing: RandomErasing?
 
-    public init(hflip: Bool = false, vflip: Bool = false, cropPadding: Int = 0) {
+    public init(hflip: Bool = false, vflip: Bool = false, cropPadding: Int = 0,
+                randomResizedCrop: RandomResizedCrop? = nil, randAugment: RandAugment? = nil,
+                randomErasing: RandomErasing? = nil) {
         precondition(cropPadding >= 0, "Augmentation: cropPadding must be >= 0, got \(cropPadding)")
         self.hflip = hflip
         self.vflip = vflip
         self.cropPadding = cropPadding
+        self.randomResizedCrop = randomResizedCrop
+        self.randAugment = randAugment
+        self.randomErasing = randomErasing
     }
 
     /// Augments the C×H×W image at `buffer[offset...]` in place. Draws from
-    /// `random` in a fixed order (hflip, vflip, crop x, crop y), and only for
-    /// the enabled parts, so results depend on the seed alone.
+    /// `random` in a fixed order (hflip, vflip, crop x, crop y, then the
+    /// resized crop's, RandAugment's and erasing's draws), and only for the
+    /// enabled parts, so results depend on the seed alone.
     public func apply(to buffer: inout [Float], at offset: Int, channels C: Int, height H: Int, width W: Int,
                       random: inout SeededRandom) {
+        flipAndShift(&buffer, at: offset, channels: C, height: H, width: W, random: &random)
+        if randomResizedCrop == nil && randAugment == nil && randomErasing == nil { return }
+        let range = offset..<(offset + C * H * W)
+        var image = Array(buffer[range])
+        randomResizedCrop?.apply(to: &image, channels: C, height: H, width: W, random: &random)
+        randAugment?.apply(to: &image, channels: C, height: H, width: W, random: &random)
+        randomErasing?.apply(to: &image, channels: C, height: H, width: W, random: &random)
+        buffer.replaceSubrange(range, with: image)
+    }
+
+    private func flipAndShift(_ buffer: inout [Float], at offset: Int, channels C: Int, height H: Int, width W: Int,
+                              random: inout SeededRandom) {
         let flipX = hflip && random.nextFloat() < 0.5
         let flipY = vflip && random.nextFloat() < 0.5
         var shiftX = 0, shiftY = 0

@@ -73,6 +73,50 @@ final class AugmentationTests: XCTestCase {
         XCTAssertTrue((6..<16).contains { run($0) != run(5) })
     }
 
+    func testFlipsAndCropDrawFirstSoLaterOperationsKeepTheirResult() {
+        // Erasing with p 0 draws after the flips and the padded crop and changes nothing, so those
+        // see the same stream as without it (and as before the later operations existed).
+        let source: [Float] = (0..<(2 * 6 * 6)).map(Float.init)
+        let old = Augmentation(hflip: true, vflip: true, cropPadding: 1)
+        var withLater = old
+        withLater.randomErasing = RandomErasing(p: 0)
+        for seed in 0..<20 as Range<UInt64> {
+            var a = source, b = source
+            var randomA = SeededRandom(seed: seed), randomB = SeededRandom(seed: seed)
+            old.apply(to: &a, at: 0, channels: 2, height: 6, width: 6, random: &randomA)
+            withLater.apply(to: &b, at: 0, channels: 2, height: 6, width: 6, random: &randomB)
+            XCTAssertEqual(a, b)
+        }
+        XCTAssertEqual(Augmentation(hflip: true), Augmentation(hflip: true, randomResizedCrop: nil, randAugment: nil,
+                                                               randomErasing: nil))
+    }
+
+    func testAllOperationsTogetherStayInsideTheImageAndRepeatForASeed() {
+        let augmentation = Augmentation(hflip: true, cropPadding: 1, randomResizedCrop: RandomResizedCrop(),
+                                        randAugment: RandAugment(n: 2, magnitude: 9), randomErasing: RandomErasing(p: 1))
+        let source: [Float] = (0..<(3 * 8 * 8)).map { Float($0 % 13) / 13 }
+        func run(_ seed: UInt64) -> [Float] {
+            let buffer = augmented([7, 7] + source + [7], seed: seed) {
+                augmentation.apply(to: &$0, at: 2, channels: 3, height: 8, width: 8, random: &$1)
+            }
+            XCTAssertEqual(Array(buffer[0..<2]) + [buffer.last!], [7, 7, 7], "must not write outside the image")
+            return Array(buffer[2..<(buffer.count - 1)])
+        }
+        assertDependsOnTheSeedAlone(run, count: source.count)
+        XCTAssertTrue((0..<12).allSatisfy { run($0) != source })
+    }
+
+    func testIdentitySettingsChangeNothing() {
+        let identity = Augmentation(randomResizedCrop: RandomResizedCrop(scale: 1...1, ratio: 1...1),
+                                    randAugment: RandAugment(n: 2, magnitude: 0), randomErasing: RandomErasing(p: 0))
+        let source: [Float] = (0..<(2 * 5 * 5)).map { Float($0) - 20 }
+        for seed in 0..<20 as Range<UInt64> {
+            XCTAssertEqual(augmented(source, seed: seed) {
+                identity.apply(to: &$0, at: 0, channels: 2, height: 5, width: 5, random: &$1)
+            }, source)
+        }
+    }
+
     private func shiftsOf(_ source: [Float]) -> [[Int]: [Float]] {
         var result: [[Int]: [Float]] = [:]
         for dy in -1...1 {
