@@ -1,37 +1,48 @@
-// Convolution by im2col + sgemm, forward and backward.
+// Convolution by im2col + sgemm, forward and backward, with groups as in
+// PyTorch (weight [F, C/groups, R, S]; group g maps channels g·C/groups… to
+// filters g·F/groups…); depthwise convolutions take the direct loops of
+// DepthwiseConv.swift instead.
 // Shape letters: N batch, C input channels, H W input size, F filters (output
-// channels), R S kernel height and width, P Q output height and width.
-// Threads split the batch; each runs single-threaded sgemm on groups of
+// channels), R S kernel height and width, P Q output height and width,
+// Cg Fg channels and filters of one group.
+// Threads split the batch; each runs single-threaded sgemm on batches of
 // images whose im2col columns sit side by side, so every gemm is wide enough
-// to run near peak even when P·Q is small.
+// to run near peak even when P·Q is small. A grouped convolution runs one
+// gemm per group on its own channels.
 
 public struct ConvShape: Sendable, Equatable {
-    public var N, C, H, W, F, R, S, stride, padding: Int
+    public var N, C, H, W, F, R, S, stride, padding, groups: Int
 
-    public init(N: Int, C: Int, H: Int, W: Int, F: Int, R: Int, S: Int, stride: Int, padding: Int) {
+    public init(N: Int, C: Int, H: Int, W: Int, F: Int, R: Int, S: Int, stride: Int, padding: Int, groups: Int = 1) {
+        precondition(groups >= 1 && C % groups == 0 && F % groups == 0,
+                     "ConvShape: \(groups) groups must divide both \(C) channels and \(F) filters")
         (self.N, self.C, self.H, self.W, self.F, self.R, self.S) = (N, C, H, W, F, R, S)
-        (self.stride, self.padding) = (stride, padding)
+        (self.stride, self.padding, self.groups) = (stride, padding, groups)
     }
 
     public var P: Int { (H + 2 * padding - R) / stride + 1 }
     public var Q: Int { (W + 2 * padding - S) / stride + 1 }
-    /// Rows of the im2col matrix: one per (c, r, s).
-    public var CRS: Int { C * R * S }
+    public var Cg: Int { C / groups }
+    public var Fg: Int { F / groups }
+    /// Rows of one group's im2col matrix, one per (c, r, s): also the length of one filter.
+    public var CRS: Int { Cg * R * S }
     /// Stride 1 with "same" padding: every im2col row is the input plane
     /// shifted by a constant offset, so it is copied as one contiguous band.
     var preservesSize: Bool { stride == 1 && P == H && Q == W }
+    /// Every channel convolved with its own filter: gemms would have one row.
+    var isDepthwise: Bool { groups > 1 && groups == C && groups == F }
     /// Images per gemm: enough columns (≥ 1024) for an efficient sgemm.
-    var group: Int { max(1, min(N, (1024 + P * Q - 1) / (P * Q))) }
+    var imagesPerGemm: Int { max(1, min(N, (1024 + P * Q - 1) / (P * Q))) }
 }
 
-/// Unfolds `count` images starting at `image` into col[CRS, count·P·Q].
+/// Unfolds group `group`'s channels of `count` images starting at `image` into col[CRS, count·P·Q].
 @inline(__always)
-func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ col: UnsafeMutablePointer<Float>) {
+func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, group: Int, _ s: ConvShape, _ col: UnsafeMutablePointer<Float>) {
     let (P, Q, PQ) = (s.P, s.Q, s.P * s.Q)
     let width = count * PQ
     for g in 0..<count {
-        let xn = x + (image + g) * s.C * s.H * s.W
-        for c in 0..<s.C {
+        let xn = x + (image + g) * s.C * s.H * s.W + group * s.Cg * s.H * s.W
+        for c in 0..<s.Cg {
             let xc = xn + c * s.H * s.W
             for r in 0..<s.R {
                 for t in 0..<s.S {
@@ -67,14 +78,15 @@ func im2col(_ x: UnsafePointer<Float>, image: Int, count: Int, _ s: ConvShape, _
     }
 }
 
-/// Folds col[CRS, count·P·Q] back, adding into `count` images of dx starting at `image`.
+/// Folds col[CRS, count·P·Q] back, adding into group `group`'s channels of `count` images of dx starting at `image`.
 @inline(__always)
-func col2im(_ col: UnsafeMutablePointer<Float>, image: Int, count: Int, _ s: ConvShape, _ dx: UnsafeMutablePointer<Float>) {
+func col2im(_ col: UnsafeMutablePointer<Float>, image: Int, count: Int, group: Int, _ s: ConvShape,
+            _ dx: UnsafeMutablePointer<Float>) {
     let (P, Q, PQ) = (s.P, s.Q, s.P * s.Q)
     let width = count * PQ
     for g in 0..<count {
-        let dxn = dx + (image + g) * s.C * s.H * s.W
-        for c in 0..<s.C {
+        let dxn = dx + (image + g) * s.C * s.H * s.W + group * s.Cg * s.H * s.W
+        for c in 0..<s.Cg {
             let dxc = dxn + c * s.H * s.W
             for r in 0..<s.R {
                 for t in 0..<s.S {
@@ -167,26 +179,37 @@ public struct Workspace {
 
 public func convForward(input x: [Float], weight w: [Float], bias: [Float]?, output y: inout [Float],
                         shape s: ConvShape, workspace: inout Workspace) {
-    let (PQ, G, CRS, F) = (s.P * s.Q, s.group, s.CRS, s.F)
+    let (PQ, B, CRS, F, Fg) = (s.P * s.Q, s.imagesPerGemm, s.CRS, s.F, s.Fg)
     precondition(x.count == s.N * s.C * s.H * s.W && w.count == F * CRS && y.count == s.N * F * PQ,
                  "convForward: buffers do not match \(s)")
-    let perThread = CRS * G * PQ + F * G * PQ
+    if s.isDepthwise {
+        x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in y.withUnsafeMutableBufferPointer { yb in
+            depthwiseConvForward(xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, s, &workspace)
+        }}}
+        if let bias { addChannelBias(bias, to: &y, N: s.N, C: F, HW: PQ) }
+        return
+    }
+    let perThread = CRS * B * PQ + F * B * PQ
     let threads = min(ComputeThreads.current, s.N)
     workspace.reserve(perThread * threads)
     x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in
     y.withUnsafeMutableBufferPointer { yb in workspace.storage.withUnsafeMutableBufferPointer { ws in
         let (xp, wp, yp, wsp) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!, ws.baseAddress!)
         parallelChunks(s.N) { t, images in
-            let col = wsp + t * perThread, tmp = col + CRS * G * PQ
+            let col = wsp + t * perThread, tmp = col + CRS * B * PQ
             var n = images.lowerBound
             while n < images.upperBound {
-                let g = min(G, images.upperBound - n)
-                im2col(xp, image: n, count: g, s, col)
-                let out = g == 1 ? yp + n * F * PQ : tmp
-                sgemm(transA: false, transB: false, M: F, N: g * PQ, K: CRS, alpha: 1,
-                      A: wp, lda: CRS, B: col, ldb: g * PQ, beta: 0, C: out, ldc: g * PQ)
-                if g > 1 { scatterGroup(tmp, yp, image: n, count: g, F: F, PQ: PQ) }
-                n += g
+                let b = min(B, images.upperBound - n)
+                // [F, b·PQ]: group g's filters are rows g·Fg..<(g+1)·Fg.
+                let out = b == 1 ? yp + n * F * PQ : tmp
+                for g in 0..<s.groups {
+                    im2col(xp, image: n, count: b, group: g, s, col)
+                    sgemm(transA: false, transB: false, M: Fg, N: b * PQ, K: CRS, alpha: 1,
+                          A: wp + g * Fg * CRS, lda: CRS, B: col, ldb: b * PQ, beta: 0,
+                          C: out + g * Fg * b * PQ, ldc: b * PQ)
+                }
+                if b > 1 { scatterImages(tmp, yp, image: n, count: b, F: F, PQ: PQ) }
+                n += b
             }
         }
     }}}}
@@ -195,22 +218,39 @@ public func convForward(input x: [Float], weight w: [Float], bias: [Float]?, out
 
 /// dWeight and dBias are added into; dInput (when computed) is overwritten.
 /// dInput of a size-preserving convolution is itself a convolution of dOutput
-/// with the flipped, transposed weights: an im2col of dOutput and a gemm with
-/// K = F·R·S, instead of a gemm with K = F followed by a scatter-add (col2im).
+/// with the flipped, transposed weights (grouped like the forward): an im2col
+/// of dOutput and a gemm with K = Fg·R·S, instead of a gemm with K = Fg
+/// followed by a scatter-add (col2im).
 public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float],
                          dInput: inout [Float], computeDInput: Bool,
                          dWeight: inout [Float], dBias: inout [Float]?,
                          shape s: ConvShape, workspace: inout Workspace) {
-    let (PQ, G, CRS, F) = (s.P * s.Q, s.group, s.CRS, s.F)
-    precondition(dy.count == s.N * F * PQ && dWeight.count == F * CRS, "convBackward: buffers do not match \(s)")
+    let (PQ, F) = (s.P * s.Q, s.F)
+    precondition(dy.count == s.N * F * PQ && dWeight.count == F * s.CRS, "convBackward: buffers do not match \(s)")
+    if computeDInput && dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
+    if s.isDepthwise {
+        x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in
+        dInput.withUnsafeMutableBufferPointer { dxb in dWeight.withUnsafeMutableBufferPointer { dwb in
+            depthwiseConvBackward(xb.baseAddress!, wb.baseAddress!, dyb.baseAddress!,
+                                  computeDInput ? dxb.baseAddress! : nil, dwb.baseAddress!, s, &workspace)
+        }}}}}
+    } else {
+        gemmConvBackward(x, w, dy, &dInput, computeDInput: computeDInput, &dWeight, s, &workspace)
+    }
+    if dBias != nil { accumulateChannelSums(dy, into: &dBias!, N: s.N, C: F, HW: PQ) }
+}
+
+private func gemmConvBackward(_ x: [Float], _ w: [Float], _ dy: [Float], _ dInput: inout [Float], computeDInput: Bool,
+                              _ dWeight: inout [Float], _ s: ConvShape, _ workspace: inout Workspace) {
+    let (PQ, B, CRS, F, Cg, Fg) = (s.P * s.Q, s.imagesPerGemm, s.CRS, s.F, s.Cg, s.Fg)
     let transposed = computeDInput && s.preservesSize
-    let dyShape = ConvShape(N: s.N, C: F, H: s.P, W: s.Q, F: s.C, R: s.R, S: s.S, stride: 1, padding: s.padding)
+    let dyShape = ConvShape(N: s.N, C: F, H: s.P, W: s.Q, F: s.C, R: s.R, S: s.S, stride: 1, padding: s.padding,
+                            groups: s.groups)
     let flipped = transposed ? flippedTransposedWeights(w, s) : []
     let threads = min(ComputeThreads.current, s.N)
-    let colSize = CRS * G * PQ, dColSize = max(CRS, dyShape.CRS) * G * PQ
-    let perThread = colSize + dColSize + F * G * PQ + F * CRS + s.C * G * PQ
+    let colSize = CRS * B * PQ, dColSize = max(CRS, dyShape.CRS) * B * PQ
+    let perThread = colSize + dColSize + F * B * PQ + F * CRS + s.C * B * PQ
     workspace.reserve(perThread * threads)
-    if computeDInput && dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
     x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in
     flipped.withUnsafeBufferPointer { fb in
     dInput.withUnsafeMutableBufferPointer { dxb in workspace.storage.withUnsafeMutableBufferPointer { ws in
@@ -218,73 +258,77 @@ public func convBackward(input x: [Float], weight w: [Float], dOutput dy: [Float
         let (dxp, fp) = (dxb.baseAddress, fb.baseAddress)
         parallelChunks(s.N) { t, images in
             let col = wsp + t * perThread, dCol = col + colSize
-            let dyG = dCol + dColSize, dW = dyG + F * G * PQ, dxG = dW + F * CRS
+            let dyB = dCol + dColSize, dW = dyB + F * B * PQ, dxB = dW + F * CRS
             dW.update(repeating: 0, count: F * CRS)
             if computeDInput && !transposed {
                 (dxp! + images.lowerBound * s.C * s.H * s.W).update(repeating: 0, count: images.count * s.C * s.H * s.W)
             }
             var n = images.lowerBound
             while n < images.upperBound {
-                let g = min(G, images.upperBound - n)
+                let b = min(B, images.upperBound - n)
                 let dyn: UnsafePointer<Float>
-                if g == 1 { dyn = dyp + n * F * PQ } else {
-                    gatherGroup(dyp, dyG, image: n, count: g, F: F, PQ: PQ)
-                    dyn = UnsafePointer(dyG)
+                if b == 1 { dyn = dyp + n * F * PQ } else {
+                    gatherImages(dyp, dyB, image: n, count: b, F: F, PQ: PQ)
+                    dyn = UnsafePointer(dyB)
                 }
-                im2col(xp, image: n, count: g, s, col)
-                sgemm(transA: false, transB: true, M: F, N: CRS, K: g * PQ, alpha: 1,
-                      A: dyn, lda: g * PQ, B: col, ldb: g * PQ, beta: 1, C: dW, ldc: CRS)
-                if transposed {
-                    im2col(dyp, image: n, count: g, dyShape, dCol)
-                    let out = g == 1 ? dxp! + n * s.C * PQ : dxG
-                    sgemm(transA: false, transB: false, M: s.C, N: g * PQ, K: dyShape.CRS, alpha: 1,
-                          A: fp!, lda: dyShape.CRS, B: dCol, ldb: g * PQ, beta: 0, C: out, ldc: g * PQ)
-                    if g > 1 { scatterGroup(dxG, dxp!, image: n, count: g, F: s.C, PQ: PQ) }
-                } else if computeDInput {
-                    sgemm(transA: true, transB: false, M: CRS, N: g * PQ, K: F, alpha: 1,
-                          A: wp, lda: CRS, B: dyn, ldb: g * PQ, beta: 0, C: dCol, ldc: g * PQ)
-                    col2im(dCol, image: n, count: g, s, dxp!)
+                for g in 0..<s.groups {
+                    let dyg = dyn + g * Fg * b * PQ
+                    im2col(xp, image: n, count: b, group: g, s, col)
+                    sgemm(transA: false, transB: true, M: Fg, N: CRS, K: b * PQ, alpha: 1,
+                          A: dyg, lda: b * PQ, B: col, ldb: b * PQ, beta: 1, C: dW + g * Fg * CRS, ldc: CRS)
+                    if transposed {
+                        im2col(dyp, image: n, count: b, group: g, dyShape, dCol)
+                        let out = (b == 1 ? dxp! + n * s.C * PQ : dxB) + g * Cg * b * PQ
+                        sgemm(transA: false, transB: false, M: Cg, N: b * PQ, K: dyShape.CRS, alpha: 1,
+                              A: fp! + g * Cg * dyShape.CRS, lda: dyShape.CRS, B: dCol, ldb: b * PQ, beta: 0,
+                              C: out, ldc: b * PQ)
+                    } else if computeDInput {
+                        sgemm(transA: true, transB: false, M: CRS, N: b * PQ, K: Fg, alpha: 1,
+                              A: wp + g * Fg * CRS, lda: CRS, B: dyg, ldb: b * PQ, beta: 0, C: dCol, ldc: b * PQ)
+                        col2im(dCol, image: n, count: b, group: g, s, dxp!)
+                    }
                 }
-                n += g
+                if transposed && b > 1 { scatterImages(dxB, dxp!, image: n, count: b, F: s.C, PQ: PQ) }
+                n += b
             }
         }
         // Reduce the per-thread weight gradients in a fixed order (deterministic).
         dWeight.withUnsafeMutableBufferPointer { dwb in
             for t in 0..<threads {
-                let part = wsp + t * perThread + colSize + dColSize + F * G * PQ
+                let part = wsp + t * perThread + colSize + dColSize + F * B * PQ
                 for i in 0..<(F * CRS) { dwb[i] += part[i] }
             }
         }
     }}}}}}
-    if dBias != nil { accumulateChannelSums(dy, into: &dBias!, N: s.N, C: F, HW: PQ) }
 }
 
-/// W'[c, f, r, t] = W[f, c, R-1-r, S-1-t]: the weights of the transposed convolution.
+/// W'[g·Cg + c, f, r, t] = W[g·Fg + f, c, R-1-r, S-1-t]: the weights of the
+/// transposed convolution, [C, Fg, R, S] with the forward's groups.
 private func flippedTransposedWeights(_ w: [Float], _ s: ConvShape) -> [Float] {
     var out = [Float](repeating: 0, count: w.count)
-    let (C, F, R, S) = (s.C, s.F, s.R, s.S)
-    for f in 0..<F { for c in 0..<C { for r in 0..<R { for t in 0..<S {
-        out[((c * F + f) * R + r) * S + t] = w[((f * C + c) * R + (R - 1 - r)) * S + (S - 1 - t)]
-    }}}}
+    let (Cg, Fg, R, S) = (s.Cg, s.Fg, s.R, s.S)
+    for g in 0..<s.groups { for f in 0..<Fg { for c in 0..<Cg { for r in 0..<R { for t in 0..<S {
+        out[(((g * Cg + c) * Fg + f) * R + r) * S + t] = w[(((g * Fg + f) * Cg + c) * R + (R - 1 - r)) * S + (S - 1 - t)]
+    }}}}}
     return out
 }
 
-/// tmp[F, g·PQ] -> y[n..n+g, F, PQ]
+/// tmp[F, b·PQ] -> y[n..n+b, F, PQ]
 @inline(__always)
-private func scatterGroup(_ tmp: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
+private func scatterImages(_ tmp: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
     for f in 0..<F {
-        for g in 0..<count {
-            (y + ((image + g) * F + f) * PQ).update(from: tmp + f * count * PQ + g * PQ, count: PQ)
+        for b in 0..<count {
+            (y + ((image + b) * F + f) * PQ).update(from: tmp + f * count * PQ + b * PQ, count: PQ)
         }
     }
 }
 
-/// dy[n..n+g, F, PQ] -> dyG[F, g·PQ]
+/// dy[n..n+b, F, PQ] -> dyB[F, b·PQ]
 @inline(__always)
-private func gatherGroup(_ dy: UnsafePointer<Float>, _ dyG: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
+private func gatherImages(_ dy: UnsafePointer<Float>, _ dyB: UnsafeMutablePointer<Float>, image: Int, count: Int, F: Int, PQ: Int) {
     for f in 0..<F {
-        for g in 0..<count {
-            (dyG + f * count * PQ + g * PQ).update(from: dy + ((image + g) * F + f) * PQ, count: PQ)
+        for b in 0..<count {
+            (dyB + f * count * PQ + b * PQ).update(from: dy + ((image + b) * F + f) * PQ, count: PQ)
         }
     }
 }

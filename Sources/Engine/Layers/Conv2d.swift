@@ -1,34 +1,41 @@
 import Kernels
 
-/// 2-d convolution over NCHW with weight [F, C, R, S] (PyTorch's layout).
+/// 2-d convolution over NCHW with weight [F, C/groups, R, S] (PyTorch's layout
+/// and grouping: group g maps its C/groups channels to its F/groups filters).
+/// groups == C == F is a depthwise convolution.
 public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
     public let stride: Int
     public let padding: Int
+    public let groups: Int
     /// The first layer of a network does not need dL/dInput; skipping it saves a gemm and a col2im.
     public var computesInputGradient = true
     private var input = Tensor(zeros: [0])
     private var workspace = Workspace()
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = false, random: inout SeededRandom) {
-        // Kaiming-normal initialisation for ReLU networks (fan-out), as torchvision's ResNets use.
-        let fanOut = Float(outChannels * kernel * kernel)
+                groups: Int = 1, bias: Bool = false, random: inout SeededRandom) {
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d \(name): \(groups) groups must divide \(inChannels) input and \(outChannels) output channels")
+        // Kaiming-normal initialisation for ReLU networks (fan-out), as torchvision's ResNets use;
+        // the fan-out counts one group's filters, as timm's EfficientNets do for depthwise convolutions.
+        let fanOut = Float(outChannels / groups * kernel * kernel)
         let std = (2 / fanOut).squareRoot()
-        var w = Tensor(zeros: [outChannels, inChannels, kernel, kernel])
+        var w = Tensor(zeros: [outChannels, inChannels / groups, kernel, kernel])
         for i in 0..<w.count { w[i] = random.normal() * std }
         self.weight = Parameter(name: name + ".weight", value: w)
         self.bias = bias ? Parameter(name: name + ".bias", value: Tensor(zeros: [outChannels]), decays: false) : nil
         self.stride = stride
         self.padding = padding
+        self.groups = groups
     }
 
     private func shape(for x: Tensor) -> ConvShape {
-        precondition(x.rank == 4 && x.shape[1] == weight.shape[1],
-                     "Conv2d \(weight.name): input \(x.shape) does not match weight \(weight.shape)")
+        precondition(x.rank == 4 && x.shape[1] == weight.shape[1] * groups,
+                     "Conv2d \(weight.name): input \(x.shape) does not match weight \(weight.shape) in \(groups) groups")
         return ConvShape(N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], F: weight.shape[0],
-                         R: weight.shape[2], S: weight.shape[3], stride: stride, padding: padding)
+                         R: weight.shape[2], S: weight.shape[3], stride: stride, padding: padding, groups: groups)
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
