@@ -3,7 +3,8 @@ import Kernels
 /// Batch normalisation for [N, C, H, W] (2-d) or [N, C] (1-d) inputs, with an
 /// optional fused ReLU. Training mode normalises with batch statistics and
 /// updates the running ones (momentum 0.1, unbiased variance, as PyTorch);
-/// eval mode uses the running statistics.
+/// eval mode uses the running statistics. Without `trainableBias` the bias is
+/// a buffer fixed at zero (BNNeck): saved, never trained or decayed.
 public final class BatchNorm: Layer {
     public let weight, bias, runningMean, runningVariance: Parameter
     public let relu: Bool
@@ -14,9 +15,10 @@ public final class BatchNorm: Layer {
     /// While recomputing statistics: per-channel sums of x and x² and the count, in Double.
     private var accumulated: (sums: [Double], squares: [Double], count: Int)?
 
-    public init(name: String, channels: Int, relu: Bool = false, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+    public init(name: String, channels: Int, relu: Bool = false, momentum: Float = 0.1, epsilon: Float = 1e-5,
+                trainableBias: Bool = true) {
         weight = Parameter(name: name + ".weight", value: Tensor(repeating: 1, shape: [channels]), decays: false)
-        bias = Parameter(name: name + ".bias", value: Tensor(zeros: [channels]), decays: false)
+        bias = Parameter(name: name + ".bias", value: Tensor(zeros: [channels]), isBuffer: !trainableBias, decays: false)
         runningMean = Parameter(name: name + ".running_mean", value: Tensor(zeros: [channels]), isBuffer: true)
         runningVariance = Parameter(name: name + ".running_var", value: Tensor(repeating: 1, shape: [channels]), isBuffer: true)
         (self.relu, self.momentum, self.epsilon) = (relu, momentum, epsilon)
@@ -94,9 +96,18 @@ public final class BatchNorm: Layer {
     /// Backward of the last training-mode forward.
     public func backward(_ dy: Tensor) -> Tensor {
         var dx = Tensor(uninitialized: input.shape)
-        batchNormBackward(input: input.scalars, reluOutput: relu ? output.scalars : nil, gamma: weight.value.scalars,
-                          mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
-                          dGamma: &weight.grad.scalars, dBeta: &bias.grad.scalars, shape: shape(for: input))
+        func backward(dBeta: inout [Float]) {
+            batchNormBackward(input: input.scalars, reluOutput: relu ? output.scalars : nil, gamma: weight.value.scalars,
+                              mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
+                              dGamma: &weight.grad.scalars, dBeta: &dBeta, shape: shape(for: input))
+        }
+        if bias.isBuffer {
+            // A buffer has no gradient storage: its gradient is computed and dropped.
+            var dropped = [Float](repeating: 0, count: mean.count)
+            backward(dBeta: &dropped)
+        } else {
+            backward(dBeta: &bias.grad.scalars)
+        }
         return dx
     }
 

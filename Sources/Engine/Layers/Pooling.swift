@@ -110,6 +110,65 @@ public final class GlobalMaxPool: Layer {
     public var parameters: [Parameter] { [] }
 }
 
+/// Generalized-mean pooling [N, C, H, W] -> [N, C] with a learnable exponent
+/// `p` (`name.p`, initialised to 3, not decayed), as in timm's GeM: between
+/// average (p = 1) and max pooling (p → ∞). Inputs are clamped to ε = 1e-6
+/// first. The exponent is used as max(p, 1), so training cannot push it where
+/// the mean is undefined; dL/dp is 0 while it sits there.
+public final class GeMPool: Layer {
+    public let p: Parameter
+    public let epsilon: Float
+    private var shape: GlobalPoolShape?
+    private var input = Tensor(zeros: [0])
+
+    public init(name: String, p: Float = 3, epsilon: Float = 1e-6) {
+        self.p = Parameter(name: name + ".p", value: Tensor(repeating: p, shape: [1]), decays: false)
+        self.epsilon = epsilon
+    }
+
+    private var exponent: Float { max(p.value[0], 1) }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        let s = globalPoolShape("GeMPool", input)
+        var output = Tensor(uninitialized: [s.N, s.C])
+        gemPoolForward(input: input.scalars, p: exponent, epsilon: epsilon, output: &output.scalars, shape: s)
+        (shape, self.input) = (s, input)
+        return output
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        let s = savedGlobalShape("GeMPool", shape, dOutput)
+        var dInput = Tensor(uninitialized: [s.N, s.C, s.H, s.W])
+        let dP = gemPoolBackward(input: input.scalars, p: exponent, epsilon: epsilon, dOutput: dOutput.scalars,
+                                 dInput: &dInput.scalars, shape: s)
+        if p.value[0] >= 1 { p.grad[0] += dP }
+        return dInput
+    }
+
+    public var parameters: [Parameter] { [p] }
+}
+
+/// Average and max pooling side by side: [N, C, H, W] -> [N, 2C] (average
+/// first), the "concat pooling" of Kaggle heads.
+public final class DualPool: Layer {
+    private let average = GlobalAvgPool(), maximum = GlobalMaxPool()
+
+    public init() {}
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        Tensor(concatenatingChannels: [average.forward(input, mode: mode), maximum.forward(input, mode: mode)])
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor {
+        let C = dOutput.shape[1] / 2
+        var dInput = average.backward(dOutput.channels(0..<C))
+        addInPlace(&dInput.scalars, maximum.backward(dOutput.channels(C..<(2 * C))).scalars)
+        return dInput
+    }
+
+    public var parameters: [Parameter] { [] }
+}
+
 private func validatePoolSettings(_ layer: String, kernel: Int, stride: Int, padding: Int) {
     precondition(kernel >= 1 && stride >= 1, "\(layer): kernel \(kernel) and stride \(stride) must be >= 1")
     precondition(padding >= 0 && 2 * padding <= kernel,
