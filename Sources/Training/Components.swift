@@ -3,14 +3,31 @@ import Manifests
 
 /// Turns the manifest's model settings into engine objects.
 enum Components {
-    static func architecture(_ spec: ArchSpec) -> ResNetConfig {
+    static func architecture(_ spec: ArchSpec) -> ArchitectureConfig {
+        var config: ArchitectureConfig
+        if spec.name == "efficientnet_b0" {
+            config = .efficientNet(EfficientNetConfig(widthMultiplier: spec.widthMult ?? 1,
+                                                      depthMultiplier: spec.depthMult ?? 1))
+        } else {
+            config = .resnet(residualNetwork(spec))
+        }
+        config.head = HeadConfig(pooling: HeadConfig.Pooling(rawValue: spec.pool?.rawValue ?? "avg") ?? .avg,
+                                 bnneck: spec.neck == .bnneck, dropout: spec.dropout)
+        return config
+    }
+
+    /// A named residual network keeps its own stages and stem; `resnet` and
+    /// `resnext` take them from the spec; `se_resnext` always has SE.
+    private static func residualNetwork(_ spec: ArchSpec) -> ResNetConfig {
         var config = ModelRegistry.defaultConfig(for: spec.name)
-            ?? ResNetConfig(widths: spec.widths ?? [64, 128, 256, 512], blocks: spec.blocks ?? [2, 2, 2, 2])
-        if let widths = spec.widths { config.widths = widths }
-        if let blocks = spec.blocks { config.blocks = blocks }
-        if spec.name == "resnet" { config.stem = ResNetConfig.Stem(rawValue: spec.stem.rawValue) ?? .conv3 }
-        config.squeezeExcitation = spec.squeezeExcitation
-        config.dropout = spec.dropout
+            ?? ResNetConfig(widths: spec.widths ?? [64, 128, 256, 512], blocks: spec.blocks ?? [2, 2, 2, 2],
+                            stem: ResNetConfig.Stem(rawValue: spec.stem.rawValue) ?? .conv3)
+        if spec.name == "resnext" {
+            config.block = .bottleneck(cardinality: spec.cardinality ?? ArchSpec.defaultCardinality,
+                                       baseWidth: spec.baseWidth ?? ArchSpec.defaultBaseWidth)
+        }
+        if spec.name != "se_resnext" { config.squeezeExcitation = spec.squeezeExcitation }
+        config.ibn = spec.ibn ?? false
         return config
     }
 

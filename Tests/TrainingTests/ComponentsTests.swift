@@ -175,28 +175,73 @@ final class ComponentsTests: XCTestCase {
 
     // MARK: architectures
 
+    /// The residual network of a spec that must describe one.
+    private func resNet(_ spec: ArchSpec, file: StaticString = #filePath, line: UInt = #line) -> ResNetConfig? {
+        guard case .resnet(let config) = Components.architecture(spec) else {
+            XCTFail("\(spec.name) should be a residual network", file: file, line: line)
+            return nil
+        }
+        return config
+    }
+
+    func testEveryManifestNameIsRegistered() {
+        XCTAssertEqual(ArchSpec.names, ModelRegistry.names)
+        XCTAssertEqual(PoolKind.allCases.map(\.rawValue), HeadConfig.Pooling.allCases.map(\.rawValue))
+    }
+
     func testNamedArchitecturesUseTheRegistryDefaults() {
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet_ref")), .resnetRef)
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet18")), .resnet18)
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet34")), .resnet34)
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet_ref")).widths, [32, 64])
+        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet_ref")), .resnet(.resnetRef))
+        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet18")), .resnet(.resnet18))
+        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet34")), .resnet(.resnet34))
+        XCTAssertEqual(Components.architecture(ArchSpec(name: "se_resnext")), .resnet(.seResNeXt))
+        XCTAssertEqual(Components.architecture(ArchSpec(name: "efficientnet_b0")), .efficientNet(.b0))
+        for name in ArchSpec.names where !["resnet", "resnext"].contains(name) {
+            XCTAssertEqual(Components.architecture(ArchSpec(name: name)), ModelRegistry.defaultArchitecture(for: name), name)
+        }
         // A named architecture keeps its own stem whatever the spec's default says.
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet18", stem: .conv3)).stem, .conv7Pool)
+        XCTAssertEqual(resNet(ArchSpec(name: "resnet18", stem: .conv3))?.stem, .conv7Pool)
     }
 
     func testCustomResNetTakesWidthsBlocksAndStem() {
-        let config = Components.architecture(ArchSpec(name: "resnet", widths: [16, 24, 48], blocks: [1, 2, 1],
-                                                      stem: .conv7Pool))
+        let config = resNet(ArchSpec(name: "resnet", widths: [16, 24, 48], blocks: [1, 2, 1], stem: .conv7Pool))
         XCTAssertEqual(config, ResNetConfig(widths: [16, 24, 48], blocks: [1, 2, 1], stem: .conv7Pool))
-        XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet", widths: [8], blocks: [1])).stem, .conv3)
+        XCTAssertEqual(resNet(ArchSpec(name: "resnet", widths: [8], blocks: [1]))?.stem, .conv3)
     }
 
-    func testSqueezeExcitationAndDropoutAreCarriedOver() {
-        let reference = Components.architecture(ArchSpec(name: "resnet_ref", squeezeExcitation: true, dropout: 0.25))
-        XCTAssertEqual(reference, ResNetConfig(widths: [32, 64], blocks: [2, 2], squeezeExcitation: true, dropout: 0.25))
-        let custom = Components.architecture(ArchSpec(name: "resnet", widths: [8], blocks: [1], squeezeExcitation: true,
-                                                      dropout: 0.5))
-        XCTAssertTrue(custom.squeezeExcitation)
-        XCTAssertEqual(custom.dropout, 0.5)
+    func testCustomResNeXtTakesCardinalityAndBaseWidth() {
+        let config = resNet(ArchSpec(name: "resnext", widths: [16, 32], blocks: [1, 1], squeezeExcitation: true,
+                                     cardinality: 8, baseWidth: 8))
+        XCTAssertEqual(config, ResNetConfig(widths: [16, 32], blocks: [1, 1], block: .bottleneck(cardinality: 8, baseWidth: 8),
+                                            squeezeExcitation: true))
+        XCTAssertEqual(resNet(ArchSpec(name: "resnext", widths: [16], blocks: [1]))?.block,
+                       .bottleneck(cardinality: ArchSpec.defaultCardinality, baseWidth: ArchSpec.defaultBaseWidth))
+    }
+
+    func testSqueezeExcitationIBNAndDropoutAreCarriedOver() {
+        let reference = resNet(ArchSpec(name: "resnet_ref", squeezeExcitation: true, dropout: 0.25, ibn: true))
+        XCTAssertEqual(reference, ResNetConfig(widths: [32, 64], blocks: [2, 2], squeezeExcitation: true, ibn: true,
+                                               dropout: 0.25))
+        let custom = resNet(ArchSpec(name: "resnet", widths: [8], blocks: [1], squeezeExcitation: true, dropout: 0.5))
+        XCTAssertEqual(custom?.squeezeExcitation, true)
+        XCTAssertEqual(custom?.ibn, false)
+        XCTAssertEqual(custom?.head.dropout, 0.5)
+        XCTAssertEqual(resNet(ArchSpec(name: "se_resnext"))?.squeezeExcitation, true, "se_resnext always has SE")
+    }
+
+    func testEfficientNetTakesItsMultipliers() {
+        let config = Components.architecture(ArchSpec(name: "efficientnet_b0", dropout: 0.2, widthMult: 0.5, depthMult: 0.75))
+        XCTAssertEqual(config, .efficientNet(EfficientNetConfig(widthMultiplier: 0.5, depthMultiplier: 0.75, dropout: 0.2)))
+    }
+
+    func testHeadKeysBecomeTheHeadOfEveryArchitecture() {
+        for name in ["resnet_ref", "se_resnext", "efficientnet_b0"] {
+            XCTAssertEqual(Components.architecture(ArchSpec(name: name)).head, HeadConfig(), name)
+            let head = Components.architecture(ArchSpec(name: name, dropout: 0.3, pool: .gem, neck: .bnneck)).head
+            XCTAssertEqual(head, HeadConfig(pooling: .gem, bnneck: true, dropout: 0.3), name)
+            XCTAssertNil(head.cosineScale, "the loss, not the arch section, switches the cosine classifier on")
+        }
+        for pool in PoolKind.allCases {
+            XCTAssertEqual(Components.architecture(ArchSpec(name: "resnet_ref", pool: pool)).head.pooling.rawValue, pool.rawValue)
+        }
     }
 }

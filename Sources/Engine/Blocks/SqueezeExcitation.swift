@@ -1,16 +1,24 @@
 import Foundation
 
 /// Squeeze-and-excitation (Hu et al. 2018): channel gates from a global average,
-/// a bottleneck MLP and a sigmoid, multiplied back onto the input.
+/// a bottleneck MLP and a sigmoid, multiplied back onto the input. ResNets use
+/// ReLU in the MLP; EfficientNet uses swish.
 public final class SqueezeExcitation: Layer {
     public let fc1: Linear, fc2: Linear
-    private let relu = ReLU()
+    private let activation: any Layer
     private var input = Tensor(zeros: [0]), gates = Tensor(zeros: [0])
 
-    public init(name: String, channels: Int, reduction: Int = 16, random: inout SeededRandom) {
-        let hidden = max(1, channels / reduction)
+    /// SENet's form: `channels / reduction` hidden units and ReLU.
+    public convenience init(name: String, channels: Int, reduction: Int = 16, random: inout SeededRandom) {
+        self.init(name: name, channels: channels, hidden: max(1, channels / reduction), activation: ReLU(), random: &random)
+    }
+
+    public init(name: String, channels: Int, hidden: Int, activation: any Layer, random: inout SeededRandom) {
+        precondition(hidden >= 1 && activation.parameters.isEmpty,
+                     "SqueezeExcitation \(name): needs >= 1 hidden unit and an activation without parameters")
         fc1 = Linear(name: name + ".fc1", inFeatures: channels, outFeatures: hidden, random: &random)
         fc2 = Linear(name: name + ".fc2", inFeatures: hidden, outFeatures: channels, random: &random)
+        self.activation = activation
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
@@ -21,7 +29,7 @@ public final class SqueezeExcitation: Layer {
             for j in 0..<HW { s += x[i * HW + j] }
             squeezed[i] = s / Float(HW)
         }
-        var g = fc2.forward(relu.forward(fc1.forward(squeezed, mode: mode), mode: mode), mode: mode)
+        var g = fc2.forward(activation.forward(fc1.forward(squeezed, mode: mode), mode: mode), mode: mode)
         for i in 0..<g.count { g[i] = 1 / (1 + expf(-g[i])) }
         var y = x
         for i in 0..<(N * C) { for j in 0..<HW { y[i * HW + j] *= g[i] } }
@@ -41,7 +49,7 @@ public final class SqueezeExcitation: Layer {
             }
             dLogits[i] = dGate * gates[i] * (1 - gates[i])
         }
-        let dSqueezed = fc1.backward(relu.backward(fc2.backward(dLogits)))
+        let dSqueezed = fc1.backward(activation.backward(fc2.backward(dLogits)))
         for i in 0..<(N * C) {
             let d = dSqueezed[i] / Float(HW)
             for j in 0..<HW { dx[i * HW + j] += d }
