@@ -21,6 +21,7 @@ struct CoordinatorSession {
          configure: (ZMQSocket) throws -> Void = { _ in }, log: @escaping @Sendable (String) -> Void) throws {
         manifest = try Manifest.load(URL(fileURLWithPath: manifestPath))
         data = try ExperimentData(manifest: manifest, threads: threads)
+        try FoldRunner(manifest: manifest, data: data).checkModels()
         self.directory = ExperimentDirectory(URL(fileURLWithPath: directory ?? "runs/\(manifest.name)"))
         // Refuses a folder of another manifest or other data before the database is touched.
         let files = try PredictionFiles(directory: self.directory.url, manifest: manifest, dataFingerprint: data.fingerprint)

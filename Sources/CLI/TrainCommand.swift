@@ -35,6 +35,7 @@ struct TrainCommand: ParsableCommand {
         let loaded = try Manifest.load(URL(fileURLWithPath: manifest))
         let tasks = try selectTasks(loaded)
         let data = try ExperimentData(manifest: loaded, threads: threads)
+        try FoldRunner(manifest: loaded, data: data).checkModels()
         let files = try PredictionFiles(directory: URL(fileURLWithPath: out ?? "runs/\(loaded.name)"), manifest: loaded,
                                         dataFingerprint: data.fingerprint)
         let common = try files.writeCommon(data: data, seeds: loaded.cv.seeds)

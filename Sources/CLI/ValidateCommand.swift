@@ -20,6 +20,7 @@ struct ValidateCommand: ParsableCommand {
             + "\(loaded.cv.folds) folds × \(loaded.cv.seeds.count) seed\(loaded.cv.seeds.count == 1 ? "" : "s"), hash \(loaded.hash))"
         if !manifestOnly {
             let data = try ExperimentData(manifest: loaded, threads: ProcessInfo.processInfo.activeProcessorCount)
+            try FoldRunner(manifest: loaded, data: data).checkModels()
             summary += "\ndata: ok (\(data.train.ids.count) train images, \(data.test.ids.count) test images, "
                 + "\(data.classes) classes: \(data.train.classNames.joined(separator: " ")))"
         }

@@ -201,6 +201,7 @@ public final class WorkerShell {
                     return inbox.post(.manifestFailed("the manifest arrived with hash \(manifest.hash), the coordinator's is \(offer.hash); run the same Foldwise release on both machines"), generation: generation)
                 }
                 let data = try ExperimentData(manifest: manifest, threads: threads)
+                try FoldRunner(manifest: manifest, data: data).checkModels()
                 loaded.current = (manifest, data)
                 inbox.post(.manifestLoaded(hash: manifest.hash, datasetFingerprint: data.fingerprint), generation: generation)
             } catch {

@@ -90,8 +90,9 @@ public enum LovaszClasses: String, Sendable, Equatable, Codable, CaseIterable {
 extension LossSpec {
     static let commonKeys = ["name"]
     static let variantKeys: [(key: String, users: [String])] = [
-        ("label_smoothing", ["cross_entropy", "bce", "focal", "ohem"]),
-        ("class_weights", ["cross_entropy", "bce", "focal", "ohem"]),
+        // Only cross-entropy implements these; the other losses refuse them rather than ignore them.
+        ("label_smoothing", ["cross_entropy"]),
+        ("class_weights", ["cross_entropy"]),
         ("gamma", ["focal"]), ("keep_fraction", ["ohem"]),
         ("scale", ["arcface", "cosface"]), ("margin", ["arcface", "cosface"]),
         ("beta", ["soft_fbeta"]), ("activation", ["soft_fbeta"]), ("classes", ["lovasz_softmax"]),

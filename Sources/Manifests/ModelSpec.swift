@@ -15,17 +15,30 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var augment: AugmentSpec
     /// Extra views averaged with the identity at prediction time.
     public var tta: [TTATransform]
+    /// Extra input scales (factors of image_size) averaged in at prediction time (nil: none).
+    public var ttaScales: [Float]?
     /// Extra prediction sets beside `last` (nil: none; left out of the canonical JSON then).
     public var snapshots: SnapshotSpec?
     public var swa: SWASpec?
     /// Also predict with the weights of the epoch with the best validation score
     /// (set `best`); nil when off, so manifests without it keep their hash.
     public var keepBest: Bool?
+    /// Gradient accumulation: batches per optimizer step (nil: 1).
+    public var accumulate: Int?
+    /// How epochs draw rows (nil: shuffle).
+    public var sampler: SamplerKind?
+    public var finetune: FineTuneSpec?
+    public var meanTeacher: MeanTeacherSpec?
 
     public init(name: String, arch: ArchSpec, loss: LossSpec = LossSpec(), optimizer: OptimizerSpec = OptimizerSpec(),
                 lr: Float, schedule: ScheduleSpec = ScheduleSpec(), epochs: Int, batchSize: Int,
                 augment: AugmentSpec = AugmentSpec(), tta: [TTATransform] = [], snapshots: SnapshotSpec? = nil,
-                swa: SWASpec? = nil, keepBest: Bool = false) {
+                swa: SWASpec? = nil, keepBest: Bool = false, accumulate: Int = 1, sampler: SamplerKind = .shuffle,
+                finetune: FineTuneSpec? = nil, meanTeacher: MeanTeacherSpec? = nil, ttaScales: [Float] = []) {
+        self.ttaScales = ttaScales.isEmpty ? nil : ttaScales
+        self.accumulate = accumulate == 1 ? nil : accumulate
+        self.sampler = sampler == .shuffle ? nil : sampler
+        (self.finetune, self.meanTeacher) = (finetune, meanTeacher)
         self.snapshots = snapshots
         self.keepBest = keepBest ? true : nil
         self.swa = swa
@@ -48,7 +61,7 @@ public enum TTATransform: String, Sendable, Equatable, Codable, CaseIterable {
 
 extension ModelSpec {
     static let keys = ["name", "arch", "loss", "optimizer", "lr", "schedule", "epochs", "batch_size", "augment", "tta",
-                       "snapshots", "swa", "keep_best"]
+                       "snapshots", "swa", "keep_best", "accumulate", "sampler", "finetune", "mean_teacher", "tta_scales"]
 
     static func read(_ value: ValueNode) throws -> ModelSpec {
         let map = try value.mapping()
@@ -69,7 +82,24 @@ extension ModelSpec {
             optimizer: try OptimizerSpec.read(map.optional("optimizer")), lr: lr, schedule: schedule,
             epochs: epochs, batchSize: batchSize, augment: try AugmentSpec.read(map.optional("augment")),
             tta: try map.optional("tta").map(readTTA) ?? [], snapshots: snapshots, swa: swa,
-            keepBest: try map.optional("keep_best")?.bool() ?? false)
+            keepBest: try map.optional("keep_best")?.bool() ?? false,
+            accumulate: try map.optional("accumulate").map { try positive($0, key: "accumulate", limit: 1024) } ?? 1,
+            sampler: try map.optional("sampler")?.choice(SamplerKind.self, what: "sampler") ?? .shuffle,
+            finetune: try map.optional("finetune").map { try FineTuneSpec.read($0, epochs: epochs) },
+            meanTeacher: try map.optional("mean_teacher").map { try MeanTeacherSpec.read($0, epochs: epochs) },
+            ttaScales: try map.optional("tta_scales").map(readTTAScales) ?? [])
+    }
+
+    private static func readTTAScales(_ node: ValueNode) throws -> [Float] {
+        let items = try node.list()
+        try node.require((1...8).contains(items.count), "`tta_scales` lists 1...8 scales, found \(items.count)",
+                         fix: "write e.g. tta_scales: [0.875, 1.125] (the identity scale 1 is always included)")
+        return try items.map { item in
+            let scale = try item.float()
+            try item.require(scale >= 0.25 && scale <= 4 && scale != 1, "a TTA scale must be in 0.25...4 and not 1, found \(scale)",
+                             fix: "write factors of image_size such as 0.875 or 1.125")
+            return scale
+        }
     }
 
     private static func readName(_ node: ValueNode) throws -> String {

@@ -64,12 +64,13 @@ extension SWASpec {
 
 extension ModelSpec {
     /// The prediction sets each of this model's tasks reports, in order:
-    /// `last`, `snapshot-1` … `snapshot-M` and `snapshots`, `swa`, `best`.
+    /// `last`, `snapshot-1` … `snapshot-M` and `snapshots`, `swa`, `best`, `ema` (the mean teacher).
     public var predictionSets: [String] {
         var names = ["last"]
         if let snapshots { names += (1...snapshots.cycles).map { "snapshot-\($0)" } + ["snapshots"] }
         if swa != nil { names.append("swa") }
         if keepBest == true { names.append("best") }
+        if meanTeacher != nil { names.append("ema") }
         return names
     }
 }

@@ -205,7 +205,7 @@ struct MappingReader {
         var elsewhere: [String: (message: String, fix: String)] = [:]
         for (key, users) in variantKeys where !users.contains(name) {
             let owners = users.map { "`\($0)`" }.joined(separator: ", ")
-            let subject = users.count == 1 ? "\(kind) uses" : "\(kind)s use"
+            let subject = users.count == 1 ? "\(kind) uses" : "\(kind.hasSuffix("s") ? kind + "es" : kind + "s") use"
             elsewhere[key] = ("`\(key)` does not apply to the `\(name)` \(kind); only the \(owners) \(subject) it",
                               "remove `\(key)`, or set `name` to \(users.count == 1 ? owners : "one of " + owners)")
         }

@@ -75,33 +75,83 @@ public struct FoldRunner {
         let training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs)
         let validationRows = training.validationRows
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
-        let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
-                                       inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
+        let makeModel = {
+            ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
+                               inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
+        }
+        let model = makeModel()
+        if let checkpoint = spec.finetune?.checkpoint {
+            do {
+                _ = try FineTuning.initialise(model, from: manifest.resolve(checkpoint), newHead: spec.finetune?.newHead ?? false)
+            } catch {
+                preconditionFailure("FoldRunner: \(error) (checkModels() checks this before training)")
+            }
+        }
         // Training drops a last short batch (unless it is the only one), as the loader does.
-        let stepsPerEpoch = max(1, training.rows.count / spec.batchSize)
+        let batchesPerEpoch = max(1, training.rows.count / spec.batchSize)
+        let accumulation = spec.accumulate ?? 1
+        let stepsPerEpoch = (batchesPerEpoch + accumulation - 1) / accumulation
         let trainer = Trainer(model: model, loss: inputs.loss(default: Components.loss(spec.loss)),
                               optimizer: Components.optimizer(spec.optimizer),
                               policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs,
-                                                        stepsPerEpoch: stepsPerEpoch, swa: spec.swa))
+                                                        stepsPerEpoch: stepsPerEpoch, swa: spec.swa),
+                              accumulationSteps: accumulation)
         let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
-        let augmentation = Augmentation(hflip: spec.augment.hflip, vflip: spec.augment.vflip, cropPadding: spec.augment.cropPadding)
+        let augmentation = Components.augmentation(spec.augment)
+        let multiScale = Components.multiScale(spec.augment)
+        // Mixing would blur a teacher's soft targets, so a distilled task trains on them unmixed.
+        let mixing = inputs.distillation == nil ? Components.batchMixing(spec.augment) : nil
+        let teacher = spec.meanTeacher.map { MeanTeacher(spec: $0, teacher: makeModel(), student: model) }
         var history: [EpochRecord] = []
         var oof = Tensor(zeros: [0])
         var collector = PredictionSetCollector(spec: spec)
-        let predictTest = { predict(trainer, images: data.testImages, rows: Array(0..<data.testImages.count), tta: spec.tta,
-                                    batchSize: spec.batchSize) }
+        let studentProbabilities = { trainer.predictProbabilities($0) }
+        let testRows = Array(0..<data.testImages.count)
+        let predictRows = { (probabilities: (Tensor) -> Tensor, images: ImageSet, rows: [Int]) in
+            predict(probabilities, images: images, rows: rows, tta: spec.tta, scales: spec.ttaScales ?? [], batchSize: spec.batchSize)
+        }
+        let predictTest = { predictRows(studentProbabilities, data.testImages, testRows) }
         for epoch in 0..<spec.epochs {
+            if let finetune = spec.finetune { FineTuning.apply(finetune, to: model, epoch: epoch) }
             let started = Date()
             let lr = trainer.learningRate
-            let loader = training.loader(batchSize: spec.batchSize, shuffleSeed: taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9,
-                                         augmentation: augmentation, augmentSeed: taskSeed &+ UInt64(epoch))
+            let shuffleSeed = taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9
+            let loader = training.loader(batchSize: spec.batchSize, shuffleSeed: shuffleSeed, augmentation: augmentation,
+                                         augmentSeed: taskSeed &+ UInt64(epoch), balanced: spec.sampler == .balanced)
+            // Mean teacher: the same unlabelled test images under two augmentations, one per network.
+            let unlabelled = teacher.map { _ in
+                [UInt64(1), 2].map { view in
+                    BatchLoader(images: data.testImages, rows: Array(0..<data.testImages.count), labels: [],
+                                batchSize: spec.batchSize, shuffleSeed: shuffleSeed ^ 0x7465_6163,
+                                augmentation: augmentation, augmentSeed: (taskSeed &+ UInt64(epoch)) ^ (view << 40),
+                                dropLast: false, prefetch: 0)
+                }
+            }
             var lossSum = 0.0
             for (b, batch) in loader.enumerated() {
                 if isCancelled() { return nil }
-                lossSum += Double(trainer.trainStep(images: batch.images, targets: training.targets(for: batch)))
+                var images = batch.images, targets = training.targets(for: batch)
+                if multiScale != nil || mixing != nil {
+                    var random = SeededRandom(taskSeed, UInt64(epoch), UInt64(b), stableHash("batch"))
+                    if let multiScale { images = multiScale.apply(images, random: &random) }
+                    if let mixing { targets = mixing.apply(images: &images, targets: targets, classes: data.classes, random: &random) }
+                }
+                lossSum += Double(trainer.accumulate { backward in
+                    let (value, dLogits) = trainer.loss.evaluate(logits: model.forward(images, mode: .train), targets: targets)
+                    backward(dLogits)
+                    guard let teacher, let views = unlabelled, views[0].batchCount > 0 else { return value }
+                    let index = b % views[0].batchCount
+                    let consistency = ConsistencyLoss(weight: teacher.weight(atEpoch: Double(epoch) + Double(b) / Double(loader.batchCount)))
+                    let (extra, dExtra) = consistency.evaluate(logits: model.forward(views[0].batch(index).images, mode: .train),
+                                                               targets: .dense(teacher.probabilities(views[1].batch(index).images)))
+                    backward(dExtra)
+                    return value + extra
+                })
+                if trainer.pendingBatches == 0 { teacher?.update(from: model) }
                 progress(.batch(epoch: epoch, done: b + 1, total: loader.batchCount))
             }
-            oof = predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize)
+            if trainer.flush() { teacher?.update(from: model) }
+            oof = predictRows(studentProbabilities, data.trainImages, validationRows)
             let labels = validationRows.map { data.train.labels[$0] }
             let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
             trainer.endEpoch(validationLoss: validationLoss)
@@ -117,29 +167,51 @@ public struct FoldRunner {
         let test = predictTest()
         let weights = model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) }
         // Batch-norm statistics for SWA come from the training rows as the network sees them at prediction time.
-        let extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) },
+        var extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) },
                                          predict: {
-            (predict(trainer, images: data.trainImages, rows: validationRows, tta: spec.tta, batchSize: spec.batchSize), predictTest())
+            (predictRows(studentProbabilities, data.trainImages, validationRows), predictTest())
         }, predictTest: predictTest)
+        if let teacher {
+            let probabilities = { teacher.probabilities($0) }
+            extraSets.append(NamedPredictions(
+                name: "ema",
+                oof: predictRows(probabilities, data.trainImages, validationRows),
+                test: predictRows(probabilities, data.testImages, testRows)))
+        }
         return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test, extraSets: extraSets,
                           score: history.last?.validationScore ?? .nan, history: history, weights: weights,
                           architecture: spec.arch.name)
     }
 
-    /// Probabilities [rows, K] averaged over the identity and the TTA flips.
-    func predict(_ trainer: Trainer, images: ImageSet, rows: [Int], tta: [TTATransform], batchSize: Int) -> Tensor {
+    /// Builds every model once and checks what only a built model can tell: its
+    /// fine-tuning settings against its stages and its checkpoint. Commands call
+    /// this before training, so a bad setting exits with a message, not mid-run.
+    public func checkModels() throws {
+        for spec in manifest.models {
+            guard let finetune = spec.finetune else { continue }
+            let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
+                                           inputChannels: manifest.data.channels, classes: data.classes, seed: 0)
+            try FineTuning.check(finetune, model: model, modelName: spec.name, manifest: manifest)
+        }
+    }
+
+    /// Probabilities [rows, K] averaged over the identity, the TTA flips and the TTA scales.
+    func predict(_ probabilities: (Tensor) -> Tensor, images: ImageSet, rows: [Int], tta: [TTATransform],
+                 scales: [Float], batchSize: Int) -> Tensor {
         let K = data.classes
         var out = Tensor(zeros: [rows.count, K])
         let loader = BatchLoader(images: images, rows: rows, labels: [], batchSize: max(batchSize, 256),
                                  shuffleSeed: nil, augmentation: nil, augmentSeed: 0, dropLast: false)
         var offset = 0
-        let views: [(Bool, Bool)] = [(false, false)] + tta.map {
-            switch $0 { case .hflip: (true, false); case .vflip: (false, true); case .hvflip: (true, true) }
-        }
+        // The identity and each flip at the trained size, then the identity at each extra scale.
+        let views: [(h: Bool, v: Bool, scale: Float)] = [(false, false, 1)] + tta.map {
+            switch $0 { case .hflip: (true, false, 1); case .vflip: (false, true, 1); case .hvflip: (true, true, 1) }
+        } + scales.map { (false, false, $0) }
         for batch in loader {
-            for (h, v) in views {
-                let input = (h || v) ? flipped(batch.images, horizontal: h, vertical: v) : batch.images
-                let p = trainer.predictProbabilities(input)
+            for view in views {
+                var input = (view.h || view.v) ? flipped(batch.images, horizontal: view.h, vertical: view.v) : batch.images
+                if view.scale != 1 { input = resizeBatch(input, scale: view.scale) }
+                let p = probabilities(input)
                 for i in 0..<p.count { out[offset * K + i] += p[i] / Float(views.count) }
             }
             offset += batch.rows.count

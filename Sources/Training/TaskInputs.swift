@@ -159,10 +159,25 @@ public struct TrainingSet: Sendable {
                   folds: folds, fold: fold, classes: data.classes, inputs: inputs)
     }
 
-    /// One shuffled, augmented pass over the training rows.
-    public func loader(batchSize: Int, shuffleSeed: UInt64, augmentation: Augmentation?, augmentSeed: UInt64) -> BatchLoader {
-        BatchLoader(images: images, rows: rows, labels: labels, batchSize: batchSize, shuffleSeed: shuffleSeed,
-                    augmentation: augmentation, augmentSeed: augmentSeed, dropLast: true)
+    /// One shuffled, augmented pass over the training rows; `balanced` draws as
+    /// many rows with replacement, each class equally likely (class-balanced sampling).
+    public func loader(batchSize: Int, shuffleSeed: UInt64, augmentation: Augmentation?, augmentSeed: UInt64,
+                       balanced: Bool = false) -> BatchLoader {
+        let drawn = balanced ? balancedDraw(seed: shuffleSeed) : Array(rows.indices)
+        return BatchLoader(images: images, rows: drawn.map { rows[$0] }, labels: drawn.map { labels[$0] },
+                           batchSize: batchSize, shuffleSeed: shuffleSeed, augmentation: augmentation,
+                           augmentSeed: augmentSeed, dropLast: true)
+    }
+
+    /// `rows.count` indices into `rows`: a class drawn uniformly among those
+    /// present, then one of its rows uniformly, with replacement.
+    func balancedDraw(seed: UInt64) -> [Int] {
+        let byClass = Dictionary(grouping: rows.indices, by: { labels[$0] }).sorted { $0.key < $1.key }.map(\.value)
+        var random = SeededRandom(seed, stableHash("balanced"))
+        return rows.indices.map { _ in
+            let members = byClass[random.int(below: byClass.count)]
+            return members[random.int(below: members.count)]
+        }
     }
 
     /// The training rows in order, unaugmented, as the network sees them at prediction time.

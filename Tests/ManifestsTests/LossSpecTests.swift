@@ -10,8 +10,10 @@ final class LossSpecTests: XCTestCase {
     }
 
     func testMapForm() throws {
-        let focal = try Fixture.model(["loss: {name: focal, gamma: 1.5, label_smoothing: 0.1, class_weights: [1, 3]}"])
-        XCTAssertEqual(focal.loss, LossSpec(name: .focal, labelSmoothing: 0.1, classWeights: [1, 3], gamma: 1.5))
+        let focal = try Fixture.model(["loss: {name: focal, gamma: 1.5}"])
+        XCTAssertEqual(focal.loss, LossSpec(name: .focal, gamma: 1.5))
+        let smoothed = try Fixture.model(["loss: {name: cross_entropy, label_smoothing: 0.1, class_weights: [1, 3]}"])
+        XCTAssertEqual(smoothed.loss, LossSpec(name: .crossEntropy, labelSmoothing: 0.1, classWeights: [1, 3]))
         let ohem = try Fixture.model(["loss:", "  name: ohem", "  keep_fraction: 0.5"])
         XCTAssertEqual(ohem.loss, LossSpec(name: .ohem, keepFraction: 0.5))
     }
@@ -21,6 +23,12 @@ final class LossSpecTests: XCTestCase {
                             keyPath: "models[0].loss.gamma",
                             message: "`gamma` does not apply to the `cross_entropy` loss; only the `focal` loss uses it",
                             fix: "remove `gamma`, or set `name` to `focal`")
+        // Focal, OHEM and BCE would ignore these, so they refuse them.
+        assertManifestError(Fixture.yaml(model: ["loss: {name: focal, class_weights: [1, 3]}"]), line: 15,
+                            keyPath: "models[0].loss.class_weights",
+                            message: "`class_weights` does not apply to the `focal` loss; only the `cross_entropy` loss uses it")
+        assertManifestError(Fixture.yaml(model: ["loss: {name: ohem, label_smoothing: 0.1}"]), line: 15,
+                            keyPath: "models[0].loss.label_smoothing", message: "does not apply to the `ohem` loss")
     }
 
     func testRanges() {
@@ -30,9 +38,9 @@ final class LossSpecTests: XCTestCase {
                             keyPath: "models[0].loss.keep_fraction", message: "must be in 0<..1")
         assertManifestError(Fixture.yaml(model: ["loss: {name: focal, gamma: -1}"]), line: 15,
                             keyPath: "models[0].loss.gamma", message: "must be >= 0")
-        assertManifestError(Fixture.yaml(model: ["loss: {name: bce, class_weights: [1, 0]}"]), line: 15,
+        assertManifestError(Fixture.yaml(model: ["loss: {name: cross_entropy, class_weights: [1, 0]}"]), line: 15,
                             keyPath: "models[0].loss.class_weights[1]", message: "a class weight must be > 0")
-        assertManifestError(Fixture.yaml(model: ["loss: {name: bce, class_weights: 2}"]), line: 15,
+        assertManifestError(Fixture.yaml(model: ["loss: {name: cross_entropy, class_weights: 2}"]), line: 15,
                             keyPath: "models[0].loss.class_weights", message: "expected a list")
     }
 

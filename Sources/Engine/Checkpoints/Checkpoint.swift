@@ -45,18 +45,24 @@ public enum Checkpoint {
     /// parameter changes, so a failed load leaves the model as it was.
     @discardableResult
     public static func load(from url: URL, into store: ParameterStore) throws -> [String: String] {
+        let contents = try read(from: url)
+        try validate(contents.tensors, against: store, path: url.path)
+        for parameter in store.all {
+            parameter.value = contents.tensors[parameter.name]!
+        }
+        return contents.metadata
+    }
+
+    /// Every tensor of the file by name, and its metadata: the format and checksum
+    /// are checked, not the match to any model (fine-tuning loads what fits).
+    public static func read(from url: URL) throws -> (metadata: [String: String], tensors: [String: Tensor]) {
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: url))
         } catch {
             throw CheckpointError.unreadable(path: url.path, reason: error.localizedDescription)
         }
-        let contents = try decode(bytes, path: url.path)
-        try validate(contents.tensors, against: store, path: url.path)
-        for parameter in store.all {
-            parameter.value = contents.tensors[parameter.name]!
-        }
-        return contents.metadata
+        return try decode(bytes, path: url.path)
     }
 
     /// The file's bytes; exposed to the module so tests can damage them on purpose.
