@@ -76,7 +76,7 @@ public struct FoldRunner {
         let validationRows = training.validationRows
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
         let makeModel = {
-            ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
+            ModelRegistry.make(name: spec.arch.name, config: Components.architecture(of: spec),
                                inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
         }
         let model = makeModel()
@@ -189,7 +189,7 @@ public struct FoldRunner {
     public func checkModels() throws {
         for spec in manifest.models {
             guard let finetune = spec.finetune else { continue }
-            let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(spec.arch),
+            let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(of: spec),
                                            inputChannels: manifest.data.channels, classes: data.classes, seed: 0)
             try FineTuning.check(finetune, model: model, modelName: spec.name, manifest: manifest)
         }

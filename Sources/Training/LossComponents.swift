@@ -25,3 +25,13 @@ extension Components {
         return option
     }
 }
+
+extension Components {
+    /// A model's network: its `arch:`, with a cosine classifier when the loss is a
+    /// margin loss (ArcFace, CosFace), which needs logits s·cosθ.
+    static func architecture(of spec: ModelSpec) -> ArchitectureConfig {
+        var config = architecture(spec.arch)
+        config.head.cosineScale = spec.loss.cosineScale
+        return config
+    }
+}
