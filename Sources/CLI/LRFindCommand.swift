@@ -12,7 +12,9 @@ struct LRFindCommand: ParsableCommand {
             The model, loss, optimizer, batch size and augmentation come from the manifest; the learning rate grows \
             exponentially from --start to --end over one pass of every train row (or --steps batches), and the sweep \
             stops early once the loss diverges. The suggestion is the steepest descent of the smoothed loss before its \
-            minimum. Writes lr-find-<model>.svg and lr-find-<model>.csv into --out.
+            minimum. Writes lr-find-<model>.svg and lr-find-<model>.csv into --out. The sweep trains from \
+            scratch on plain batches: it does not load a fine-tuning checkpoint, freeze stages, accumulate \
+            gradients or mix batches, so for such models the suggestion is a starting point only.
             """)
 
     @Argument(help: "The experiment manifest (YAML).")
@@ -53,6 +55,11 @@ struct LRFindCommand: ParsableCommand {
                                  fix: "pick one of: \(loaded.models.map(\.name).joined(separator: ", "))")
         }
         let data = try ExperimentData(manifest: loaded, threads: threads)
+        // The loader drops a last short batch; the sweep needs two batches at least.
+        guard data.train.ids.count / spec.batchSize >= 2 else {
+            throw UserInputError(message: "model \(spec.name) has batch_size \(spec.batchSize) and the data \(data.train.ids.count) train images: fewer than the two batches a sweep needs",
+                                 fix: "lower the model's batch_size to at most \(max(1, data.train.ids.count / 2))")
+        }
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

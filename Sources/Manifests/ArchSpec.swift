@@ -163,10 +163,22 @@ extension ArchSpec {
         }
     }
 
-    /// IBN-a leaves the last stage plain, so it needs a network of two stages or more.
+    /// IBN-a leaves the last stage plain, so it needs a network of two stages or
+    /// more, and splits the channels after each block's first convolution in two
+    /// halves, so those must be 2 or more in every other stage.
     private static func checkIBN(_ arch: ArchSpec, map: MappingReader) throws {
-        guard arch.ibn == true, let widths = arch.widths, widths.count < 2, let node = map.optional("ibn") else { return }
-        throw node.error("IBN-a changes every stage but the last, and this network has a single stage",
-                         fix: "give `widths` and `blocks` two stages or more, or remove `ibn`")
+        guard arch.ibn == true, let widths = arch.widths, let node = map.optional("ibn") else { return }
+        if widths.count < 2 {
+            throw node.error("IBN-a changes every stage but the last, and this network has a single stage",
+                             fix: "give `widths` and `blocks` two stages or more, or remove `ibn`")
+        }
+        let (baseWidth, cardinality) = (arch.baseWidth ?? defaultBaseWidth, arch.cardinality ?? defaultCardinality)
+        for (stage, width) in widths.dropLast().enumerated() {
+            let channels = arch.name == "resnext" ? width * baseWidth / 64 * cardinality : width
+            if channels < 2 {
+                throw node.error("IBN-a splits the \(channels) channel\(channels == 1 ? "" : "s") after the first convolution of stage \(stage + 1) into instance and batch norm halves, which needs 2 or more",
+                                 fix: "widen stage \(stage + 1), or remove `ibn`")
+            }
+        }
     }
 }

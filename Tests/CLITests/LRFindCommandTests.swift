@@ -37,5 +37,11 @@ final class LRFindCommandTests: XCTestCase {
         assertBadInput(try FoldwiseProcess.run(["lr-find", manifest.path, "--start", "1", "--end", "0.1"]),
                        mentions: ["--start and --end"])
         assertBadInput(try FoldwiseProcess.run(["lr-find", "missing.yaml"]), mentions: ["missing.yaml"])
+        // Fewer train images than two batches: a message, not a crash.
+        let dataset = try TemporaryDataset.digits()
+        defer { dataset.remove() }
+        let big = dataset.manifestYAML().replacingOccurrences(of: "batch_size: 16", with: "batch_size: 4096")
+        assertBadInput(try FoldwiseProcess.run(["lr-find", try dataset.writeManifest(big).path]),
+                       mentions: ["fewer than the two batches a sweep needs", "lower the model's batch_size"])
     }
 }

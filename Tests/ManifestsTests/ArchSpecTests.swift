@@ -117,6 +117,12 @@ final class ArchSpecTests: XCTestCase {
         assertArchError("{name: resnet, widths: [8], blocks: [1], ibn: true}", keyPath: "models[0].arch.ibn",
                         message: "IBN-a changes every stage but the last, and this network has a single stage",
                         fix: "two stages or more, or remove `ibn`")
+        // Each IBN block splits its channels in two halves.
+        assertArchError("{name: resnet, widths: [1, 8], blocks: [1, 1], ibn: true}", keyPath: "models[0].arch.ibn",
+                        message: "IBN-a splits the 1 channel after the first convolution of stage 1", fix: "widen stage 1")
+        assertArchError("{name: resnext, widths: [16, 32], blocks: [1, 1], cardinality: 1, ibn: true}", keyPath: "models[0].arch.ibn",
+                        message: "IBN-a splits the 1 channel")
+        XCTAssertNoThrow(try arch("{name: resnet, widths: [2, 1], blocks: [1, 1], ibn: true}"), "the last stage has no IBN")
     }
 
     func testRanges() {

@@ -69,12 +69,21 @@ public final class Trainer {
         return value
     }
 
-    /// Steps the optimizer on the gradients gathered so far, if any (at the end
-    /// of an epoch whose batch count is not a multiple of `accumulationSteps`);
-    /// returns whether it stepped.
+    /// Steps the optimizer on the mean gradient of the batches gathered so far,
+    /// if any (at the end of an epoch whose batch count is not a multiple of
+    /// `accumulationSteps`); returns whether it stepped.
     @discardableResult
     public func flush() -> Bool {
         guard pendingBatches > 0 else { return false }
+        // Each batch was scaled by 1/accumulationSteps; a short group is rescaled to its own mean.
+        if pendingBatches < accumulationSteps {
+            let rescale = Float(accumulationSteps) / Float(pendingBatches)
+            for parameter in model.parameters.all where parameter.isTrainable {
+                parameter.grad.scalars.withUnsafeMutableBufferPointer { grad in
+                    for i in 0..<grad.count { grad[i] *= rescale }
+                }
+            }
+        }
         let lr = learningRate
         step += 1
         optimizer.step(model.parameters, lr: lr, step: step)
