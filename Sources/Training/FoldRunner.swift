@@ -143,7 +143,7 @@ public struct FoldRunner {
                     let index = b % views[0].batchCount
                     let consistency = ConsistencyLoss(weight: teacher.weight(atEpoch: Double(epoch) + Double(b) / Double(loader.batchCount)))
                     let (extra, dExtra) = consistency.evaluate(logits: model.forward(views[0].batch(index).images, mode: .train),
-                                                               targets: .dense(teacher.probabilities(views[1].batch(index).images)))
+                                                               targets: .dense(teacher.consistencyTargets(views[1].batch(index).images)))
                     backward(dExtra)
                     return value + extra
                 })

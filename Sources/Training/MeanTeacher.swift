@@ -27,13 +27,14 @@ final class MeanTeacher {
         return spec.weight * Float(exp(-5 * remaining * remaining))
     }
 
-    /// After an optimizer step: teacher ← α·teacher + (1 − α)·student, with
-    /// α = min(1 − 1/(t + 1), decay) so early steps follow the student closely.
-    /// Buffers (batch-norm statistics) are averaged the same way.
+    /// After an optimizer step: teacher ← α·teacher + (1 − α)·student for the
+    /// trainable weights, with α = min(1 − 1/(t + 1), decay) so early steps follow
+    /// the student closely. Buffers (batch-norm statistics) are not averaged: the
+    /// teacher keeps its own, from its forward passes, so they fit its weights.
     func update(from student: Model) {
         updates += 1
         let alpha = min(1 - 1 / Float(updates + 1), spec.decay)
-        for (mine, theirs) in zip(model.parameters.all, student.parameters.all) {
+        for (mine, theirs) in zip(model.parameters.all, student.parameters.all) where !mine.isBuffer {
             let source = theirs.value.scalars
             mine.value.scalars.withUnsafeMutableBufferPointer { target in
                 for i in 0..<target.count { target[i] = alpha * target[i] + (1 - alpha) * source[i] }
@@ -41,6 +42,11 @@ final class MeanTeacher {
         }
     }
 
-    /// The teacher's probabilities [N, K] (eval mode), the consistency targets.
+    /// The consistency targets [N, K]: the teacher's probabilities in training
+    /// mode, as in the paper's implementation — batch statistics and dropout noise,
+    /// and its batch-norm running statistics follow its own weights.
+    func consistencyTargets(_ images: Tensor) -> Tensor { softmax(model.forward(images, mode: .train)) }
+
+    /// The teacher's predictions [N, K] (eval mode, its own running statistics): the set `ema`.
     func probabilities(_ images: Tensor) -> Tensor { softmax(model.forward(images, mode: .eval)) }
 }

@@ -76,6 +76,26 @@ final class TrainingTricksTests: XCTestCase {
         for i in 0..<start.count { XCTAssertEqual(teacher.model.parameters.all[0].value[i], start[i] + 0.5, accuracy: 1e-6) }
     }
 
+    /// The teacher keeps its own batch-norm statistics (from its training-mode
+    /// consistency passes), so they fit its averaged weights; only weights are averaged.
+    func testMeanTeacherAveragesWeightsNotBatchNormStatistics() {
+        var random = SeededRandom(seed: 2)
+        func model() -> Model {
+            Model(architecture: "bn", network: Sequential([BatchNorm(name: "bn", channels: 2),
+                                                           Linear(name: "fc", inFeatures: 2, outFeatures: 2, random: &random)]),
+                  classes: 2)
+        }
+        let student = model()
+        let teacher = MeanTeacher(spec: MeanTeacherSpec(decay: 0.5), teacher: model(), student: student)
+        _ = student.forward(Tensor(shape: [4, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8]), mode: .train)
+        let buffersBefore = teacher.model.parameters.buffers.map(\.value.scalars)
+        XCTAssertNotEqual(student.parameters.buffers.map(\.value.scalars), buffersBefore)
+        teacher.update(from: student)
+        XCTAssertEqual(teacher.model.parameters.buffers.map(\.value.scalars), buffersBefore)
+        _ = teacher.consistencyTargets(Tensor(shape: [4, 2], scalars: [8, 7, 6, 5, 4, 3, 2, 1]))
+        XCTAssertNotEqual(teacher.model.parameters.buffers.map(\.value.scalars), buffersBefore, "its own passes move them")
+    }
+
     func testLRFinderSuggestsTheSteepestDescentBeforeTheMinimum() {
         // A loss that falls fastest at lr 1e-3 (in log10 lr) and bottoms out at 1e-1.
         let lrs = (0..<60).map { pow(10, -6 + Double($0) / 10) }
