@@ -74,11 +74,9 @@ public struct FoldRunner {
         guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
         let training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs)
         let validationRows = training.validationRows
+        let validationLabels = validationRows.map { data.train.labels[$0] }
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
-        let makeModel = {
-            ModelRegistry.make(name: spec.arch.name, config: Components.architecture(of: spec),
-                               inputChannels: manifest.data.channels, classes: data.classes, seed: taskSeed)
-        }
+        let makeModel = { Components.model(spec, manifest: manifest, classes: data.classes, seed: taskSeed) }
         let model = makeModel()
         if let checkpoint = spec.finetune?.checkpoint {
             do {
@@ -121,7 +119,7 @@ public struct FoldRunner {
             // Mean teacher: the same unlabelled test images under two augmentations, one per network.
             let unlabelled = teacher.map { _ in
                 [UInt64(1), 2].map { view in
-                    BatchLoader(images: data.testImages, rows: Array(0..<data.testImages.count), labels: [],
+                    BatchLoader(images: data.testImages, rows: testRows, labels: [],
                                 batchSize: spec.batchSize, shuffleSeed: shuffleSeed ^ 0x7465_6163,
                                 augmentation: augmentation, augmentSeed: (taskSeed &+ UInt64(epoch)) ^ (view << 40),
                                 dropLast: false, prefetch: 0)
@@ -141,9 +139,9 @@ public struct FoldRunner {
                     backward(dLogits)
                     guard let teacher, let views = unlabelled, views[0].batchCount > 0 else { return value }
                     let index = b % views[0].batchCount
-                    let consistency = ConsistencyLoss(weight: teacher.weight(atEpoch: Double(epoch) + Double(b) / Double(loader.batchCount)))
-                    let (extra, dExtra) = consistency.evaluate(logits: model.forward(views[0].batch(index).images, mode: .train),
-                                                               targets: .dense(teacher.consistencyTargets(views[1].batch(index).images)))
+                    let (extra, dExtra) = teacher.consistency(student: model, studentView: views[0].batch(index).images,
+                                                              teacherView: views[1].batch(index).images,
+                                                              atEpoch: Double(epoch) + Double(b) / Double(loader.batchCount))
                     backward(dExtra)
                     return value + extra
                 })
@@ -152,10 +150,9 @@ public struct FoldRunner {
             }
             if trainer.flush() { teacher?.update(from: model) }
             oof = predictRows(studentProbabilities, data.trainImages, validationRows)
-            let labels = validationRows.map { data.train.labels[$0] }
-            let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
+            let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: validationLabels)
             trainer.endEpoch(validationLoss: validationLoss)
-            let score = metric.score(probabilities: oof.scalars, classes: data.classes, labels: labels)
+            let score = metric.score(probabilities: oof.scalars, classes: data.classes, labels: validationLabels)
             let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(loader.batchCount, 1)),
                                      validationLoss: validationLoss, validationScore: score,
                                      learningRate: Double(lr), seconds: Date().timeIntervalSince(started))
@@ -189,8 +186,7 @@ public struct FoldRunner {
     public func checkModels() throws {
         for spec in manifest.models {
             guard let finetune = spec.finetune else { continue }
-            let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(of: spec),
-                                           inputChannels: manifest.data.channels, classes: data.classes, seed: 0)
+            let model = Components.model(spec, manifest: manifest, classes: data.classes, seed: 0)
             try FineTuning.check(finetune, model: model, modelName: spec.name, manifest: manifest)
         }
     }

@@ -36,8 +36,7 @@ public struct LRFinder {
                                 augmentSeed: seed, balanced: spec.sampler == .balanced)
         let steps = min(maxSteps ?? loader.batchCount, loader.batchCount)
         precondition(steps >= 2, "LRFinder: needs at least two batches, the data gives \(loader.batchCount)")
-        let model = ModelRegistry.make(name: spec.arch.name, config: Components.architecture(of: spec),
-                                       inputChannels: manifest.data.channels, classes: data.classes, seed: seed)
+        let model = Components.model(spec, manifest: manifest, classes: data.classes, seed: seed)
         let ratio = end / start
         let schedule = SweepSchedule(start: start, ratio: ratio, steps: steps)
         let trainer = Trainer(model: model, loss: Components.loss(spec.loss), optimizer: Components.optimizer(spec.optimizer),

@@ -34,4 +34,10 @@ extension Components {
         config.head.cosineScale = spec.loss.cosineScale
         return config
     }
+
+    /// A fresh network for `spec` on the manifest's data, initialised from `seed`.
+    static func model(_ spec: ModelSpec, manifest: Manifest, classes: Int, seed: UInt64) -> Model {
+        ModelRegistry.make(name: spec.arch.name, config: architecture(of: spec), inputChannels: manifest.data.channels,
+                           classes: classes, seed: seed)
+    }
 }

@@ -47,6 +47,15 @@ final class MeanTeacher {
     /// and its batch-norm running statistics follow its own weights.
     func consistencyTargets(_ images: Tensor) -> Tensor { softmax(model.forward(images, mode: .train)) }
 
+    /// The consistency term `epochs` (fractional) into training and its
+    /// dLoss/dLogits for the student's forward pass on `studentView`, towards the
+    /// teacher's targets on `teacherView` (the same images, augmented apart).
+    func consistency(student: Model, studentView: Tensor, teacherView: Tensor,
+                     atEpoch epochs: Double) -> (value: Float, dLogits: Tensor) {
+        ConsistencyLoss(weight: weight(atEpoch: epochs))
+            .evaluate(logits: student.forward(studentView, mode: .train), targets: .dense(consistencyTargets(teacherView)))
+    }
+
     /// The teacher's predictions [N, K] (eval mode, its own running statistics): the set `ema`.
     func probabilities(_ images: Tensor) -> Tensor { softmax(model.forward(images, mode: .eval)) }
 }
