@@ -83,10 +83,19 @@ final class ClusterCommandTests: XCTestCase {
 
         // Mid-task: the victim holds a lease and has stored at least one epoch of it. A task
         // takes a fraction of a second, so this polls the database directly, not through status.
+        // Seeing a running attempt is not enough: its result may already be on the wire (CI
+        // once caught a victim that had just finished, so its next task was merely handed
+        // back). So the victim is frozen first, and killed only if, once whatever it sent has
+        // had time to land, the coordinator still has it training; otherwise it thaws and the
+        // hunt goes on. A freeze shorter than the liveness limit (1 s) keeps its lease; a longer
+        // one on a starved machine loses it by silence, which is the same outcome.
         var caught = false
         _ = try eventually(interval: 0.005) {
+            guard (try? AttemptRow.isTraining("victim", in: dir)) ?? false else { return !coordinator.isRunning }
+            victim.send(SIGSTOP)
+            Thread.sleep(forTimeInterval: 0.4)
             caught = (try? AttemptRow.isTraining("victim", in: dir)) ?? false
-            if caught { victim.send(SIGKILL) }
+            victim.send(caught ? SIGKILL : SIGCONT)
             return caught || !coordinator.isRunning
         }
         XCTAssertTrue(caught, "the victim was never caught mid-task\n\(coordinator.transcript)")
