@@ -33,11 +33,14 @@ public struct ArchSpec: Sendable, Equatable, Codable {
     public var widthMult: Float?
     /// Depth multiplier (`efficientnet_b0` only); nil: 1.
     public var depthMult: Float?
+    /// Each residual block's last batch norm starts with γ = 0, so every block
+    /// begins as its shortcut (residual networks only); nil: off.
+    public var zeroInitResidual: Bool?
 
     public init(name: String, widths: [Int]? = nil, blocks: [Int]? = nil, stem: StemKind = .conv3,
                 squeezeExcitation: Bool = false, dropout: Float = 0, pool: PoolKind? = nil, neck: NeckKind? = nil,
                 ibn: Bool? = nil, cardinality: Int? = nil, baseWidth: Int? = nil, widthMult: Float? = nil,
-                depthMult: Float? = nil) {
+                depthMult: Float? = nil, zeroInitResidual: Bool? = nil) {
         self.name = name
         self.widths = widths
         self.blocks = blocks
@@ -51,6 +54,7 @@ public struct ArchSpec: Sendable, Equatable, Codable {
         self.baseWidth = baseWidth
         self.widthMult = widthMult
         self.depthMult = depthMult
+        self.zeroInitResidual = zeroInitResidual
     }
 }
 
@@ -79,6 +83,7 @@ extension ArchSpec {
     static let variantKeys: [(key: String, users: [String])] = [
         ("widths", customNames), ("blocks", customNames), ("stem", customNames),
         ("se", residualNames.filter { $0 != "se_resnext" }), ("ibn", residualNames),
+        ("zero_init_residual", residualNames),
         ("cardinality", ["resnext"]), ("base_width", ["resnext"]),
         ("width_mult", ["efficientnet_b0"]), ("depth_mult", ["efficientnet_b0"]),
     ]
@@ -105,6 +110,7 @@ extension ArchSpec {
         arch.pool = try map.optional("pool")?.choice(PoolKind.self, what: "pooling")
         arch.neck = try map.optional("neck")?.choice(NeckKind.self, what: "neck")
         arch.ibn = try map.optional("ibn")?.bool()
+        arch.zeroInitResidual = try map.optional("zero_init_residual")?.bool()
         arch.cardinality = try map.optional("cardinality").map { try readInt($0, key: "cardinality", limit: 64) }
         arch.baseWidth = try map.optional("base_width").map { try readInt($0, key: "base_width", limit: 256) }
         arch.widthMult = try map.optional("width_mult").map { try readMultiplier($0, key: "width_mult") }

@@ -28,6 +28,7 @@ enum Components {
         }
         if spec.name != "se_resnext" { config.squeezeExcitation = spec.squeezeExcitation }
         config.ibn = spec.ibn ?? false
+        config.zeroInitResidual = spec.zeroInitResidual ?? false
         return config
     }
 

@@ -74,6 +74,39 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertFalse(names.contains { $0.contains(".bn2.IN") })
     }
 
+    /// `zero_init_residual`: every block's last batch norm starts at γ = 0, so a
+    /// block with an identity shortcut passes its input through (after ReLU) and the
+    /// gradient still reaches γ, so the block can leave the identity.
+    func testZeroInitResidualStartsEachBlockAsItsShortcut() {
+        for (block, last, channels) in [(ResNetConfig.Block.basic, "bn2", 4), (.bottleneck(cardinality: 2, baseWidth: 64), "bn3", 16)] {
+            for se in [false, true] {
+                var config = ResNetConfig(widths: [4], blocks: [2], block: block, squeezeExcitation: se)
+                XCTAssertFalse(zeroWeights(model("r", .resnet(config))).contains { $0.hasPrefix("stage") }, "off by default")
+                config.zeroInitResidual = true
+                let network = model("r", .resnet(config))
+                XCTAssertEqual(zeroWeights(network).filter { $0.hasPrefix("stage") },
+                               ["stage1.0.\(last).weight", "stage1.1.\(last).weight"], "\(block) se \(se)")
+                guard let stage = ((network.network as? Sequential)?.layers[1] as? Sequential)?.layers.last else {
+                    return XCTFail("no second block")
+                }
+                var random = SeededRandom(seed: 54)
+                let x = Tensor(shape: [2, channels, 3, 3], scalars: random.tensor([2, channels, 3, 3]).scalars.map(abs))
+                XCTAssertEqual(stage.forward(x, mode: .eval).scalars, x.scalars, "\(block) se \(se): the block is its shortcut")
+            }
+        }
+        var random = SeededRandom(seed: 55)
+        let block = BasicBlock(name: "b", inChannels: 3, outChannels: 4, stride: 2, random: &random)
+        block.zeroInitialiseLastNorm()
+        let result = checkLayerGradients(block, input: random.tensor([2, 3, 4, 4]), epsilon: 1e-3, samples: 25)
+        XCTAssertLessThan(result.error, 5e-2, "\(result)")
+        let gamma = block.parameters.first { $0.name == "b.bn2.weight" }
+        XCTAssertTrue(gamma?.grad.scalars.contains { $0 != 0 } ?? false, "γ = 0 still gets a gradient")
+    }
+
+    private func zeroWeights(_ model: Model) -> [String] {
+        model.parameters.all.filter { $0.name.hasSuffix(".weight") && $0.value.scalars.allSatisfy { $0 == 0 } }.map(\.name)
+    }
+
     func testEfficientNetNamesAndMultipliers() {
         let b0 = model("efficientnet_b0", .efficientNet(.b0))
         let names = b0.parameters.all.map(\.name)

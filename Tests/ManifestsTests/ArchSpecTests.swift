@@ -33,6 +33,7 @@ final class ArchSpecTests: XCTestCase {
         XCTAssertEqual(try arch("{name: efficientnet_b0, width_mult: 0.5, depth_mult: 0.75, dropout: 0.2}"),
                        ArchSpec(name: "efficientnet_b0", dropout: 0.2, widthMult: 0.5, depthMult: 0.75))
         XCTAssertEqual(try arch("{name: se_resnext, ibn: true}"), ArchSpec(name: "se_resnext", ibn: true))
+        XCTAssertEqual(try arch("{name: resnet18, zero_init_residual: true}"), ArchSpec(name: "resnet18", zeroInitResidual: true))
     }
 
     func testHeadKeysApplyToEveryArchitecture() throws {
@@ -47,7 +48,7 @@ final class ArchSpecTests: XCTestCase {
     /// Keys added later are left out of the canonical JSON when absent, so old manifests keep their hash.
     func testNewKeysStayOutOfTheCanonicalJSONWhenAbsent() throws {
         let json = try Fixture.parse(Fixture.yaml()).canonicalJSON()
-        for key in ["pool", "neck", "ibn", "cardinality", "baseWidth", "widthMult", "depthMult"] {
+        for key in ["pool", "neck", "ibn", "cardinality", "baseWidth", "widthMult", "depthMult", "zeroInitResidual"] {
             XCTAssertFalse(json.contains("\"\(key)\""), key)
         }
         let withHead = Fixture.yaml().replacingOccurrences(of: "arch: resnet_ref", with: "arch: {name: resnet_ref, pool: dual}")
@@ -86,6 +87,10 @@ final class ArchSpecTests: XCTestCase {
                         message: "`se` does not apply to the `se_resnext` architecture")
         assertArchError("{name: efficientnet_b0, ibn: true}", keyPath: "models[0].arch.ibn",
                         message: "`ibn` does not apply to the `efficientnet_b0` architecture")
+        assertArchError("{name: efficientnet_b0, zero_init_residual: true}", keyPath: "models[0].arch.zero_init_residual",
+                        message: "`zero_init_residual` does not apply to the `efficientnet_b0` architecture")
+        assertArchError("{name: resnet18, zero_init_residual: 1}", keyPath: "models[0].arch.zero_init_residual",
+                        message: "expected true or false, found", fix: "write true or false without quotes")
         assertArchError("{name: efficientnet_b0, se: true}", keyPath: "models[0].arch.se",
                         message: "`se` does not apply to the `efficientnet_b0` architecture")
         assertArchError("{name: efficientnet_b0, blocks: [1]}", keyPath: "models[0].arch.blocks",

@@ -224,6 +224,8 @@ final class ComponentsTests: XCTestCase {
         let custom = resNet(ArchSpec(name: "resnet", widths: [8], blocks: [1], squeezeExcitation: true, dropout: 0.5))
         XCTAssertEqual(custom?.squeezeExcitation, true)
         XCTAssertEqual(custom?.ibn, false)
+        XCTAssertEqual(custom?.zeroInitResidual, false)
+        XCTAssertEqual(resNet(ArchSpec(name: "resnext", widths: [16], blocks: [1], zeroInitResidual: true))?.zeroInitResidual, true)
         XCTAssertEqual(custom?.head.dropout, 0.5)
         XCTAssertEqual(resNet(ArchSpec(name: "se_resnext"))?.squeezeExcitation, true, "se_resnext always has SE")
     }

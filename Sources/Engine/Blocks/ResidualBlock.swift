@@ -25,6 +25,15 @@ public class ResidualBlock: Layer {
         self.reluAfterAdd = reluAfterAdd
     }
 
+    /// Sets γ of the main path's last batch norm to zero, so the block starts
+    /// as its shortcut (then ReLU): `zero_init_residual`.
+    func zeroInitialiseLastNorm() {
+        guard let norm = main.layers.last(where: { $0 is BatchNorm }) as? BatchNorm else {
+            preconditionFailure("ResidualBlock: no batch norm on the main path to zero-initialise")
+        }
+        norm.weight.value = Tensor(zeros: norm.weight.value.shape)
+    }
+
     /// ResNet's shortcut: the identity, or a 1×1 convolution (with the block's
     /// stride) and batch norm, named `name.shortcut.0` and `.1`, when the shape changes.
     static func resNetShortcut(name: String, inChannels: Int, outChannels: Int, stride: Int,

@@ -25,6 +25,9 @@ public struct ResNetConfig: Sendable, Equatable {
     /// IBN-a: instance norm on half the channels after the first convolution
     /// of every block in all stages but the last (IBN-Net's resnet_ibn_a).
     public var ibn: Bool
+    /// Every block's last batch norm starts with γ = 0, so each block begins
+    /// as its shortcut (Goyal et al. 2017; torchvision's `zero_init_residual`).
+    public var zeroInitResidual = false
     public var head: HeadConfig
 
     public init(widths: [Int], blocks: [Int], stem: Stem = .conv3, block: Block = .basic,
@@ -74,15 +77,18 @@ func resNetLayout(_ config: ResNetConfig, inputChannels: Int, classes: Int, seed
         let blocks: [any Layer] = (0..<count).map { b in
             let (name, stride) = ("stage\(stage + 1).\(b)", (b == 0 && stage > 0) ? 2 : 1)
             let input = b == 0 ? inChannels : outputChannels(config.block, width: width)
+            let block: ResidualBlock
             switch config.block {
             case .basic:
-                return BasicBlock(name: name, inChannels: input, outChannels: width, stride: stride,
-                                  squeezeExcitation: config.squeezeExcitation, ibn: ibn, random: &random)
+                block = BasicBlock(name: name, inChannels: input, outChannels: width, stride: stride,
+                                   squeezeExcitation: config.squeezeExcitation, ibn: ibn, random: &random)
             case .bottleneck(let cardinality, let baseWidth):
-                return Bottleneck(name: name, inChannels: input, planes: width, stride: stride, cardinality: cardinality,
-                                  baseWidth: baseWidth, squeezeExcitation: config.squeezeExcitation, ibn: ibn,
-                                  random: &random)
+                block = Bottleneck(name: name, inChannels: input, planes: width, stride: stride, cardinality: cardinality,
+                                   baseWidth: baseWidth, squeezeExcitation: config.squeezeExcitation, ibn: ibn,
+                                   random: &random)
             }
+            if config.zeroInitResidual { block.zeroInitialiseLastNorm() }
+            return block
         }
         stages.append(Sequential(blocks))
         inChannels = outputChannels(config.block, width: width)
