@@ -27,6 +27,21 @@ public final class CoordinatorShell {
     private let log: @Sendable (String) -> Void
     private var hostByWorker: [String: String] = [:]
 
+    /// The fine-tuning checkpoints the manifest names, read here: they travel with
+    /// the manifest, so every worker starts from these bytes whatever its disk holds.
+    static func shippedFiles(of manifest: Manifest) throws -> [(path: String, contents: [UInt8])] {
+        try manifest.checkpointPaths.map { path in
+            let url = manifest.resolve(path)
+            do {
+                return (path, [UInt8](try Data(contentsOf: url)))
+            } catch {
+                throw ManifestError(file: manifest.file?.path ?? "manifest", line: nil, keyPath: "finetune.checkpoint",
+                                    message: "cannot read the checkpoint \(url.path) to send it to the workers: \(error.localizedDescription)",
+                                    fix: "check that the file exists and is readable")
+            }
+        }
+    }
+
     /// Registers the experiment and its tasks, restores what the database
     /// already holds and binds the ROUTER.
     public init(context: ZMQContext, endpoint: String, manifest: Manifest, dataFingerprint: String,
@@ -34,6 +49,8 @@ public final class CoordinatorShell {
                 configure: (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         (self.manifest, self.database, self.log) = (manifest, database, log)
+        // Read before the database is touched, so an unreadable file changes nothing.
+        let files = try Self.shippedFiles(of: manifest)
         let tasks = Self.tasks(for: manifest)
         let experimentID = try database.registerExperiment(name: manifest.name, manifestJSON: manifest.canonicalJSON(),
                                                            hash: manifest.hash, dataFingerprint: dataFingerprint)
@@ -61,7 +78,7 @@ public final class CoordinatorShell {
         logic.retryMaximumDelay = settings.maxRetryDelay
         if let file = manifest.file {
             logic.manifestOffer = ManifestOffer(hash: manifest.hash, json: manifest.canonicalJSON(),
-                                                directory: file.deletingLastPathComponent().path)
+                                                directory: file.deletingLastPathComponent().path, files: files)
         }
         socket = try ZMQSocket(context: context, kind: .router)
         try socket.setRouterMandatory(true)

@@ -23,8 +23,42 @@ public struct ManifestOffer: Sendable, Hashable, Codable {
     public var hash: String
     public var json: String
     public var directory: String
-    public init(hash: String, json: String, directory: String) {
+    /// Files the manifest names that a worker need not have (fine-tuning
+    /// checkpoints); nil: none. Their bytes are `contents`, in this order.
+    public var files: [ShippedFile]?
+    /// The files' bytes: the welcome's payload frames, not part of its header.
+    public var contents: [[UInt8]] = []
+
+    enum CodingKeys: String, CodingKey { case hash, json, directory, files }
+
+    public init(hash: String, json: String, directory: String, files: [(path: String, contents: [UInt8])] = []) {
         (self.hash, self.json, self.directory) = (hash, json, directory)
+        if !files.isEmpty {
+            self.files = files.map { ShippedFile(path: $0.path, contents: $0.contents) }
+            contents = files.map(\.contents)
+        }
+    }
+}
+
+/// A file that travels with the manifest: its path as the manifest writes it,
+/// its size and the FNV-1a digest of its bytes (16 hex digits), which the
+/// receiving side checks.
+public struct ShippedFile: Sendable, Hashable, Codable {
+    public var path: String
+    public var bytes: Int
+    public var digest: String
+
+    public init(path: String, bytes: Int, digest: String) {
+        (self.path, self.bytes, self.digest) = (path, bytes, digest)
+    }
+
+    public init(path: String, contents: [UInt8]) {
+        self.init(path: path, bytes: contents.count, digest: Self.digest(contents))
+    }
+
+    public static func digest(_ contents: [UInt8]) -> String {
+        let digits = String(ClusterTask.fnv1a64(contents), radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
 

@@ -6,7 +6,8 @@ import Foundation
 /// - signature: "FWP" and the protocol version byte;
 /// - command: one byte (`Command`);
 /// - header: UTF-8 JSON with sorted keys, so equal messages are equal bytes;
-/// - payloads (results only): little-endian Float32 arrays, shapes in the header.
+/// - payloads: little-endian Float32 arrays, shapes in the header (results, and
+///   a distilled task's teacher); a welcome's files (`ShippedFile`), raw bytes.
 /// Either side that hears nothing for `liveness` heartbeat intervals treats the
 /// other as gone; a worker then reconnects after 0.5 s, doubling up to 8 s.
 public enum WireProtocol {
@@ -70,7 +71,9 @@ extension Message {
         let header: [UInt8]
         switch self {
         case .hello(let body): header = Self.json(body)
-        case .welcome(let body): header = Self.json(body)
+        case .welcome(let body):
+            header = Self.json(body)
+            payloads = body.manifest?.contents ?? []
         case .ready, .heartbeat: header = Self.json(EmptyHeader())
         case .task(let body):
             header = Self.json(body)
@@ -100,12 +103,16 @@ extension Message {
         guard frames.count >= 3 else { throw .tooFewFrames(frames.count) }
         guard frames[1].count == 1, let command = Command(rawValue: frames[1][0]) else { throw .unknownCommand(frames[1]) }
         let header = frames[2], payloads = Array(frames.dropFirst(3))
-        if command != .result, command != .task, !payloads.isEmpty {
+        if command != .result, command != .task, command != .welcome, !payloads.isEmpty {
             throw .payloadMismatch(command: command, reason: "\(command) carries no payload frames, got \(payloads.count)")
         }
         switch command {
         case .hello: return .hello(try parse(header, command))
-        case .welcome: return .welcome(try parse(header, command))
+        case .welcome:
+            var welcome: Welcome = try parse(header, command)
+            let contents = try shippedContents(welcome.manifest?.files ?? [], frames: payloads)
+            welcome.manifest?.contents = contents
+            return .welcome(welcome)
         case .ready: _ = try parse(header, command) as EmptyHeader; return .ready
         case .task:
             var assignment: TaskAssignment = try parse(header, command)
@@ -125,6 +132,21 @@ extension Message {
     private static func result(header: ResultHeader, frames: [[UInt8]]) throws(ProtocolError) -> TaskResult {
         TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,
                    sets: header.sets ?? TaskResult.defaultSets, payloads: try arrays(shapes: header.shapes, frames: frames, command: .result))
+    }
+
+    /// The welcome's payload frames as the files its header announced, each of
+    /// the announced size and digest.
+    private static func shippedContents(_ files: [ShippedFile], frames: [[UInt8]]) throws(ProtocolError) -> [[UInt8]] {
+        guard files.count == frames.count else {
+            throw .payloadMismatch(command: .welcome, reason: "header names \(files.count) files, got \(frames.count) payload frames")
+        }
+        for (file, frame) in zip(files, frames) {
+            guard frame.count == file.bytes, ShippedFile.digest(frame) == file.digest else {
+                throw .payloadMismatch(command: .welcome,
+                    reason: "file \(file.path) arrived with \(frame.count) bytes and digest \(ShippedFile.digest(frame)), the header says \(file.bytes) bytes and \(file.digest)")
+            }
+        }
+        return frames
     }
 
     /// The payload frames as the arrays whose shapes the header announced.

@@ -92,6 +92,12 @@ public final class WorkerShell {
     private var socket: ZMQSocket?
     private var monitor: ZMQMonitor?
     private var reconnectAt: Double?
+    /// Where the files that came with the manifest are kept (this worker's own
+    /// folder, removed when it exits).
+    private let shippedFolder = FileManager.default.temporaryDirectory
+        .appendingPathComponent("foldwise-worker-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
+
+    deinit { try? FileManager.default.removeItem(at: shippedFolder) }
 
     /// A worker that gets its manifest from the coordinator. `configure` runs on
     /// every new socket before it connects (CURVE keys: `ClientSecurity.apply`).
@@ -122,7 +128,10 @@ public final class WorkerShell {
         var actions = logic.handle(.connected, now: Self.now())
         while true {
             try perform(actions)
-            if case .exited(let reason) = logic.state { return reason }
+            if case .exited(let reason) = logic.state {
+                try? FileManager.default.removeItem(at: shippedFolder)
+                return reason
+            }
             if Date() >= deadline {
                 _ = inbox.nextGeneration()
                 return nil
@@ -191,12 +200,13 @@ public final class WorkerShell {
     /// Loads the offered manifest's data on a background thread (the poll loop stays responsive).
     private func startLoading(_ offer: ManifestOffer) {
         let generation = inbox.nextGeneration()
-        let (inbox, loaded, dataRoot, threads) = (inbox, loaded, dataRoot, threads)
+        let (inbox, loaded, dataRoot, threads, folder) = (inbox, loaded, dataRoot, threads, shippedFolder)
         Thread {
             do {
                 var manifest = try Manifest.fromCanonicalJSON(offer.json)
                 manifest.file = URL(fileURLWithPath: offer.directory, isDirectory: true).appendingPathComponent("manifest.yaml")
                 if let dataRoot { manifest = manifest.mappingDataFolder(to: dataRoot) }
+                manifest.localCopies = try Self.store(offer, in: folder)
                 guard manifest.hash == offer.hash else {
                     return inbox.post(.manifestFailed("the manifest arrived with hash \(manifest.hash), the coordinator's is \(offer.hash); run the same Foldwise release on both machines"), generation: generation)
                 }
@@ -209,6 +219,20 @@ public final class WorkerShell {
                 inbox.post(.manifestFailed("\(error)\(hint)"), generation: generation)
             }
         }.start()
+    }
+
+    /// Writes the files that came with the manifest (already checked against
+    /// their digests) under `folder`, one subfolder per digest: path → copy.
+    static func store(_ offer: ManifestOffer, in folder: URL) throws -> [String: URL] {
+        var copies: [String: URL] = [:]
+        for (file, contents) in zip(offer.files ?? [], offer.contents) {
+            let name = URL(fileURLWithPath: file.path).lastPathComponent
+            let copy = folder.appendingPathComponent(file.digest, isDirectory: true).appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(contents).write(to: copy, options: .atomic)
+            copies[file.path] = copy
+        }
+        return copies
     }
 
     private func startTraining(_ assignment: TaskAssignment) {

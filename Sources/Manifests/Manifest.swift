@@ -18,6 +18,10 @@ public struct Manifest: Sendable, Equatable, Codable {
     /// A worker's `--data-root`: resolved data paths under the coordinator's data
     /// folder move under this machine's. Not part of the canonical JSON either.
     public var dataRoot: DataRootMapping?
+    /// A worker's copies of files the coordinator sent with the manifest (fine-tuning
+    /// checkpoints), by the path the manifest writes: `resolve` returns the copy.
+    /// Not part of the canonical JSON either.
+    public var localCopies: [String: URL] = [:]
 
     private enum CodingKeys: String, CodingKey {
         case name, data, cv, metric, models, cluster, ensemble
@@ -91,9 +95,18 @@ public struct Manifest: Sendable, Equatable, Codable {
         models.first { $0.name == name }
     }
 
-    /// An absolute path (or `~/...`) stays; a relative one is taken from the manifest's folder,
-    /// or from the current directory when the manifest was not loaded from a file.
+    /// Every fine-tuning checkpoint the models name, once each, in model order:
+    /// the files a coordinator sends its workers with the manifest.
+    public var checkpointPaths: [String] {
+        var seen = Set<String>()
+        return models.compactMap { $0.finetune?.checkpoint }.filter { seen.insert($0).inserted }
+    }
+
+    /// A file the coordinator sent is its local copy. Otherwise an absolute path
+    /// (or `~/...`) stays; a relative one is taken from the manifest's folder, or
+    /// from the current directory when the manifest was not loaded from a file.
     public func resolve(_ path: String) -> URL {
+        if let copy = localCopies[path] { return copy }
         let resolved = resolveWithoutDataRoot(path)
         return dataRoot?.map(resolved) ?? resolved
     }

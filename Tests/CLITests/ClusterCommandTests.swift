@@ -163,6 +163,38 @@ final class ClusterCommandTests: XCTestCase {
         try assertExportMatchesTrain(dir, reference)
     }
 
+    // MARK: files that travel with the manifest
+
+    /// A fine-tuning checkpoint travels with the manifest: a worker whose disk
+    /// lacks it (here it is moved away once the coordinator has read it) trains
+    /// from the coordinator's bytes, exactly as `foldwise train` beside the file.
+    func testFineTuningCheckpointTravelsWithTheManifest() throws {
+        let reference = try ClusterReference.shared.get()
+        let checkpoint = scratch.appendingPathComponent("pretrained.ckpt")
+        try FileManager.default.copyItem(at: reference.trainOut.appendingPathComponent("tiny/seed0/fold0.ckpt"), to: checkpoint)
+        let yaml = ClusterReference.yaml(cluster: "{heartbeat_interval: 0.25, liveness: 4, retry_delay: 0.1}")
+            .replacingOccurrences(of: "seeds: [0, 1]", with: "seeds: [0]")
+            .replacingOccurrences(of: "epochs: \(ClusterReference.epochs)",
+                                  with: "epochs: 2\n    finetune: {checkpoint: \(checkpoint.path), freeze_backbone_epochs: 1}")
+        let manifest = try reference.dataset.writeManifest(yaml, file: "cluster-finetune.yaml")
+        let trained = scratch.appendingPathComponent("finetune-train")
+        let train = try FoldwiseProcess.train(manifest, out: trained)
+        XCTAssertEqual(train.status, 0, train.transcript)
+
+        let dir = scratch.appendingPathComponent("finetune")
+        let coordinator = try startCoordinator(reference, dir: dir, manifest: manifest)
+        let endpoint = try boundEndpoint(of: coordinator)  // bound, so the checkpoint has been read
+        try FileManager.default.moveItem(at: checkpoint, to: scratch.appendingPathComponent("moved-away.ckpt"))
+        let worker = try startWorker(reference, endpoint: endpoint, id: "remote")
+        coordinator.assertExits(0)
+        worker.assertExits(0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.path))
+        for (exported, train) in [("tiny.last.oof.npy", "tiny/oof.npy"), ("tiny.last.test.npy", "tiny/test.npy")] {
+            let ours = try Data(contentsOf: dir.appendingPathComponent("export/\(exported)"))
+            XCTAssertEqual(ours, try Data(contentsOf: trained.appendingPathComponent(train)), exported)
+        }
+    }
+
     // MARK: malformed frames
 
     func testMalformedFramesAreLoggedAndDroppedWhileTheRunGoesOn() throws {
@@ -407,7 +439,7 @@ final class ClusterReference: @unchecked Sendable {
 
     /// The manifest of `TemporaryDataset` with 3 folds × 2 seeds, enough epochs
     /// for a task to be caught mid-training, and an optional cluster section.
-    private static func yaml(cluster: String?) -> String {
+    static func yaml(cluster: String?) -> String {
         """
         name: cluster
         data:

@@ -86,6 +86,24 @@ final class MessagesTests: XCTestCase {
                         """)])
     }
 
+    /// A fine-tuning checkpoint travels with the manifest: named in the header
+    /// (path, size, FNV-1a digest), its bytes a payload frame.
+    func testWelcomeCarryingTheManifestAndACheckpoint() {
+        // {"heartbeatInterval":1,"manifest":{"directory":"/exp","files":[{"bytes":3,"digest":"d0aa6218672cf5ab",
+        //  "path":"pre.ckpt"}],"hash":"abc123","json":"{}"},"workerID":"w1"}
+        let offer = ManifestOffer(hash: "abc123", json: "{}", directory: "/exp", files: [("pre.ckpt", [1, 2, 3])])
+        XCTAssertEqual(offer.files, [ShippedFile(path: "pre.ckpt", bytes: 3, digest: "d0aa6218672cf5ab")])
+        assertGolden(.welcome(Welcome(workerID: "w1", heartbeatInterval: 1, manifest: offer)),
+                     [signature, hex("02"), hex("""
+                        7b226865 61727462 65617449 6e746572 76616c22 3a312c22 6d616e69 66657374
+                        223a7b22 64697265 63746f72 79223a22 2f657870 222c2266 696c6573 223a5b7b
+                        22627974 6573223a 332c2264 69676573 74223a22 64306161 36323138 36373263
+                        66356162 222c2270 61746822 3a227072 652e636b 7074227d 5d2c2268 61736822
+                        3a226162 63313233 222c226a 736f6e22 3a227b7d 227d2c22 776f726b 65724944
+                        223a2277 31227d
+                        """), [1, 2, 3]])
+    }
+
     func testFailureHandedBack() {
         // {"attempt":2,"handedBack":true,"message":"stopping","taskID":"90c640d898ab2585"}
         assertGolden(.failure(TaskFailure(taskID: Self.taskID, attempt: 2, message: "stopping", handedBack: true)),

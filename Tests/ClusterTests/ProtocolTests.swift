@@ -88,6 +88,27 @@ final class ProtocolTests: XCTestCase {
         }
     }
 
+    /// A welcome's files must arrive whole: one frame per announced file, of its size and digest.
+    func testShippedFilesMustMatchTheirHeader() {
+        let offer = ManifestOffer(hash: "m", json: "{}", directory: "/exp", files: [("a.ckpt", [1, 2, 3]), ("b.ckpt", [4])])
+        let frames = Message.welcome(Welcome(workerID: "w", heartbeatInterval: 1, manifest: offer)).encode()
+        XCTAssertEqual(frames.count, 5)
+        guard case .welcome(let welcome)? = try? Message.decode(frames) else { return XCTFail("a whole welcome decodes") }
+        XCTAssertEqual(welcome.manifest?.contents, [[1, 2, 3], [4]])
+        guard case .payloadMismatch(.welcome, let missing)? = decodeError(Array(frames.dropLast())) else {
+            return XCTFail("a missing file")
+        }
+        XCTAssertTrue(missing.contains("2 files") && missing.contains("1 payload"), missing)
+        var damaged = frames
+        damaged[3] = [1, 2, 4]
+        guard case .payloadMismatch(.welcome, let reason)? = decodeError(damaged) else { return XCTFail("a damaged file") }
+        XCTAssertTrue(reason.contains("a.ckpt") && reason.contains(ShippedFile.digest([1, 2, 3])), reason)
+        damaged[3] = [1, 2]
+        guard case .payloadMismatch(.welcome, _)? = decodeError(damaged) else { return XCTFail("a short file") }
+        let plain = Message.welcome(Welcome(workerID: "w", heartbeatInterval: 1)).encode()
+        guard case .payloadMismatch(.welcome, _)? = decodeError(plain + [[0]]) else { return XCTFail("a frame no header names") }
+    }
+
     /// Random and mutated frame lists never crash decode and only ever raise ProtocolError.
     func testFuzzedFramesOnlyThrowProtocolErrors() {
         var random = SplitMix64(seed: 0x5eed)

@@ -136,6 +136,30 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.resolve("x.csv").path, URL(fileURLWithPath: cwd).appendingPathComponent("x.csv").path)
     }
 
+    /// A worker's copy of a file the coordinator sent wins over the path; it is not part of the hash.
+    func testLocalCopiesResolveFirstAndStayOutOfTheHash() throws {
+        var manifest = try Fixture.parse(Fixture.yaml())
+        let hash = manifest.hash
+        manifest.file = URL(fileURLWithPath: "/work/project/manifests/m.yaml")
+        manifest.localCopies = ["runs/pre.ckpt": URL(fileURLWithPath: "/tmp/w/abc/pre.ckpt")]
+        XCTAssertEqual(manifest.resolve("runs/pre.ckpt").path, "/tmp/w/abc/pre.ckpt")
+        XCTAssertEqual(manifest.resolve("runs/other.ckpt").path, "/work/project/manifests/runs/other.ckpt")
+        XCTAssertEqual(manifest.hash, hash)
+    }
+
+    func testCheckpointPathsListEachFineTuningCheckpointOnce() throws {
+        var manifest = try Fixture.parse(Fixture.yaml())
+        XCTAssertEqual(manifest.checkpointPaths, [])
+        let model = manifest.models[0]
+        manifest.models = [model, model, model, model].enumerated().map { index, spec in
+            var spec = spec
+            spec.name = "m\(index)"
+            spec.finetune = index == 3 ? nil : FineTuneSpec(checkpoint: index == 1 ? "b.ckpt" : "a.ckpt")
+            return spec
+        }
+        XCTAssertEqual(manifest.checkpointPaths, ["a.ckpt", "b.ckpt"])
+    }
+
     func testLoadRecordsTheFileAndNamesItInErrors() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
