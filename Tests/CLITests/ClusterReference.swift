@@ -74,14 +74,7 @@ final class ClusterReference: @unchecked Sendable {
     static func yaml(cluster: String?) -> String {
         """
         name: cluster
-        data:
-          train_csv: train.csv
-          train_images: train
-          test_images: test
-          sample_submission: sample_submission.csv
-          test_labels: test_labels.csv
-          image_size: 8
-          channels: 1
+        \(TemporaryDataset.dataSection())
         cv: {folds: \(folds), seeds: [\(seeds.map(String.init).joined(separator: ", "))], stratify: true}
         metric: accuracy
         models:

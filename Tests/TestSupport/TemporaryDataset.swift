@@ -50,6 +50,20 @@ public struct TemporaryDataset {
         return dataset
     }
 
+    /// The manifest's `data:` section for this data (8×8 images, `channels` channels).
+    public static func dataSection(channels: Int = 1) -> String {
+        """
+        data:
+          train_csv: train.csv
+          train_images: train
+          test_images: test
+          sample_submission: sample_submission.csv
+          test_labels: test_labels.csv
+          image_size: 8
+          channels: \(channels)
+        """
+    }
+
     /// A two-fold, one-epoch manifest over this data with a one-stage,
     /// eight-channel ResNet on 8×8 inputs. `modelLines` are appended to the
     /// model's map (e.g. `"epochs: 2"` must not repeat a key already there).
@@ -58,14 +72,7 @@ public struct TemporaryDataset {
         let extra = modelLines.map { "    \($0)\n" }.joined()
         return """
             name: tiny
-            data:
-              train_csv: train.csv
-              train_images: train
-              test_images: test
-              sample_submission: sample_submission.csv
-              test_labels: test_labels.csv
-              image_size: 8
-              channels: \(channels)
+            \(Self.dataSection(channels: channels))
             cv: {folds: 2, seeds: [0], stratify: true}
             metric: accuracy
             models:
