@@ -77,4 +77,19 @@ final class GroupedConvTests: XCTestCase {
             for i in 0..<grads[0].count { XCTAssertEqual(grads[0][i], grads[1][i], accuracy: 1e-5) }
         }
     }
+
+    /// Kaiming-normal with PyTorch's fan-out (every filter: out·k·k) as torchvision's ResNeXt
+    /// initialises its grouped convolutions; per group (out/groups·k·k) as timm's EfficientNet
+    /// initialises its depthwise ones.
+    func testInitialisationFollowsTorchvisionOrTimmsFanOut() {
+        var random = SeededRandom(seed: 24)
+        for (groups, perGroup, fanOut) in [(8, false, 256 * 9), (8, true, 32 * 9), (256, true, 9)] {
+            let conv = Conv2d(name: "c", inChannels: 256, outChannels: 256, kernel: 3, groups: groups,
+                              fanOutPerGroup: perGroup, random: &random)
+            let w = conv.weight.value.scalars
+            let std = (w.reduce(0) { $0 + Double($1 * $1) } / Double(w.count)).squareRoot()
+            XCTAssertEqual(std, (2 / Double(fanOut)).squareRoot(), accuracy: 0.05 * (2 / Double(fanOut)).squareRoot(),
+                           "groups \(groups) per group \(perGroup)")
+        }
+    }
 }

@@ -15,7 +15,7 @@ public final class MBConv: ResidualBlock {
                        BatchNorm(name: name + ".bn1", channels: mid), Swish()]
         }
         layers += [Conv2d(name: name + ".conv_dw", inChannels: mid, outChannels: mid, kernel: kernel, stride: stride,
-                          padding: kernel / 2, groups: mid, random: &random),
+                          padding: kernel / 2, groups: mid, fanOutPerGroup: true, random: &random),
                    BatchNorm(name: name + ".bn2", channels: mid), Swish(),
                    SqueezeExcitation(name: name + ".se", channels: mid,
                                      hidden: max(1, Int((Float(inChannels) * 0.25).rounded())),

@@ -15,12 +15,13 @@ public final class Conv2d: Layer {
     private var workspace = Workspace()
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, bias: Bool = false, random: inout SeededRandom) {
+                groups: Int = 1, bias: Bool = false, fanOutPerGroup: Bool = false, random: inout SeededRandom) {
         precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
                      "Conv2d \(name): \(groups) groups must divide \(inChannels) input and \(outChannels) output channels")
-        // Kaiming-normal initialisation for ReLU networks (fan-out), as torchvision's ResNets use;
-        // the fan-out counts one group's filters, as timm's EfficientNets do for depthwise convolutions.
-        let fanOut = Float(outChannels / groups * kernel * kernel)
+        // Kaiming-normal initialisation for ReLU networks (fan-out), as torchvision's ResNets and
+        // ResNeXts use (PyTorch's fan-out counts every filter, also of a grouped convolution);
+        // with `fanOutPerGroup` one group's filters, as timm's EfficientNets count for depthwise ones.
+        let fanOut = Float((fanOutPerGroup ? outChannels / groups : outChannels) * kernel * kernel)
         let std = (2 / fanOut).squareRoot()
         var w = Tensor(zeros: [outChannels, inChannels / groups, kernel, kernel])
         for i in 0..<w.count { w[i] = random.normal() * std }
