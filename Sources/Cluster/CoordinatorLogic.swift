@@ -197,7 +197,7 @@ public struct CoordinatorLogic: Sendable {
         if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
             endAttempt(index, message: "\(worker) said hello again while holding the task", lost: true, now: now, &actions)
         }
-        if let offer = manifestOffer, hello.protocolVersion == protocolVersion, hello.manifestHash != offer.hash {
+        if let offer = manifestOffer, hello.protocolVersion == protocolVersion, hello.manifestHash != offer.identity {
             forget(peer)
             actions.append(.log("\(worker) has no data for manifest \(offer.hash) yet; sent it the manifest"))
             return actions.append(.send(peer, .welcome(Welcome(workerID: hello.workerID, heartbeatInterval: heartbeatInterval,

@@ -31,11 +31,12 @@ public final class CoordinatorShell {
     /// the manifest, so every worker starts from these bytes whatever its disk holds.
     static func shippedFiles(of manifest: Manifest) throws -> [(path: String, contents: [UInt8])] {
         try manifest.checkpointPaths.map { path in
+            let model = manifest.models.first { $0.finetune?.checkpoint == path }?.name ?? ""
             let url = manifest.resolve(path)
             do {
                 return (path, [UInt8](try Data(contentsOf: url)))
             } catch {
-                throw ManifestError(file: manifest.file?.path ?? "manifest", line: nil, keyPath: "finetune.checkpoint",
+                throw ManifestError(file: manifest.file?.path ?? "manifest", line: nil, keyPath: "models[\(model)].finetune.checkpoint",
                                     message: "cannot read the checkpoint \(url.path) to send it to the workers: \(error.localizedDescription)",
                                     fix: "check that the file exists and is readable")
             }
@@ -49,7 +50,7 @@ public final class CoordinatorShell {
                 configure: (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         (self.manifest, self.database, self.log) = (manifest, database, log)
-        // Read before the database is touched, so an unreadable file changes nothing.
+        // Read before the experiment is registered: an unreadable file registers nothing.
         let files = try Self.shippedFiles(of: manifest)
         let tasks = Self.tasks(for: manifest)
         let experimentID = try database.registerExperiment(name: manifest.name, manifestJSON: manifest.canonicalJSON(),

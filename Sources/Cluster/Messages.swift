@@ -7,8 +7,9 @@ public struct Hello: Sendable, Hashable, Codable {
     public var host: String
     public var threads: Int
     public var datasetFingerprint: String
-    /// The hash of the manifest the worker loaded its data for; nil before it
-    /// has one. A coordinator answers any other hash with its manifest.
+    /// The `identity` of the manifest offer the worker loaded its data for (the
+    /// manifest hash, plus its files' digests when it came with files); nil
+    /// before it has one. A coordinator answers any other value with its manifest.
     public var manifestHash: String?
     public init(protocolVersion: Int, workerID: String, host: String, threads: Int, datasetFingerprint: String,
                 manifestHash: String? = nil) {
@@ -31,12 +32,28 @@ public struct ManifestOffer: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey { case hash, json, directory, files }
 
+    /// The manifest hash, and when files come with it the FNV-1a digest of their
+    /// paths and digests: a worker that loaded another checkpoint at the same path
+    /// (a coordinator restarted with a rewritten file) is sent the offer again.
+    public var identity: String {
+        guard let files, !files.isEmpty else { return hash }
+        return hash + "+" + ShippedFile.digest(Array(files.map { "\($0.path)\u{0}\($0.digest)" }.joined(separator: "\u{0}").utf8))
+    }
+
     public init(hash: String, json: String, directory: String, files: [(path: String, contents: [UInt8])] = []) {
         (self.hash, self.json, self.directory) = (hash, json, directory)
         if !files.isEmpty {
             self.files = files.map { ShippedFile(path: $0.path, contents: $0.contents) }
             contents = files.map(\.contents)
         }
+    }
+}
+
+/// Short, for logs: a worker's state holds the offer, and its files may be megabytes.
+extension ManifestOffer: CustomStringConvertible {
+    public var description: String {
+        let files = files ?? []
+        return "manifest \(hash)" + (files.isEmpty ? "" : " with \(files.count) file(s), \(files.map(\.bytes).reduce(0, +)) bytes")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The Foldwise wire protocol, version 1 (in the spirit of ZeroMQ's Paranoid Pirate).
+/// The Foldwise wire protocol, version 2 (in the spirit of ZeroMQ's Paranoid Pirate;
+/// version 2 lets a welcome carry files).
 ///
 /// A message is the frames [signature, command, header, payload…]:
 /// - signature: "FWP" and the protocol version byte;
@@ -9,14 +10,18 @@ import Foundation
 /// - payloads: little-endian Float32 arrays, shapes in the header (results, and
 ///   a distilled task's teacher); a welcome's files (`ShippedFile`), raw bytes.
 /// Either side that hears nothing for `liveness` heartbeat intervals treats the
-/// other as gone; a worker then reconnects after 0.5 s, doubling up to 8 s.
+/// other as gone; a worker then reconnects after 0.5 s, doubling up to 8 s. A
+/// hello waits that long for its welcome, then twice as long after each
+/// unanswered hello, up to 32 times (a welcome with a large checkpoint on a
+/// slow link takes longer to arrive whole).
 public enum WireProtocol {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     public static let signature: [UInt8] = [0x46, 0x57, 0x50, version]
     public static let heartbeatInterval = 1.0
     public static let liveness = 3
     public static let reconnectInitialDelay = 0.5
     public static let reconnectMaximumDelay = 8.0
+    public static let maximumWelcomePatience = 32.0
 }
 
 public enum Command: UInt8, Sendable, CaseIterable {

@@ -48,6 +48,8 @@ public struct WorkerLogic: Sendable {
     public private(set) var heartbeatInterval = WireProtocol.heartbeatInterval
     public var liveness = WireProtocol.liveness
     private var reconnectDelay = WireProtocol.reconnectInitialDelay
+    /// Liveness windows a hello waits for its welcome; doubles after each unanswered hello.
+    private var welcomePatience = 1.0
     private var lastHeard = 0.0
     private var lastSent = 0.0
 
@@ -113,6 +115,7 @@ public struct WorkerLogic: Sendable {
         switch (message, state) {
         case (.welcome(let welcome), .helloSent):
             heartbeatInterval = welcome.heartbeatInterval
+            welcomePatience = 1
             if let offer = welcome.manifest {
                 state = .loading(offer)
                 actions.append(.log("loading the data of manifest \(offer.hash) from the coordinator"))
@@ -147,7 +150,9 @@ public struct WorkerLogic: Sendable {
     private mutating func tick(now: Double, _ actions: inout [WorkerAction]) {
         switch state {
         case .helloSent, .ready, .working:
-            if now - lastHeard >= Double(liveness) * heartbeatInterval {
+            let window = Double(liveness) * heartbeatInterval * (state == .helloSent ? welcomePatience : 1)
+            if now - lastHeard >= window {
+                if state == .helloSent { welcomePatience = min(welcomePatience * 2, WireProtocol.maximumWelcomePatience) }
                 if case .working = state { actions.append(.cancelTask) }
                 actions.append(.log("coordinator silent for \(now - lastHeard) s; reconnecting in \(reconnectDelay) s"))
                 actions.append(.reconnect(after: reconnectDelay))

@@ -92,12 +92,18 @@ public final class WorkerShell {
     private var socket: ZMQSocket?
     private var monitor: ZMQMonitor?
     private var reconnectAt: Double?
-    /// Where the files that came with the manifest are kept (this worker's own
-    /// folder, removed when it exits).
-    private let shippedFolder = FileManager.default.temporaryDirectory
-        .appendingPathComponent("foldwise-worker-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    /// Where the files that came with the manifest are kept, one folder per digest.
+    public var fileCache = WorkerShell.defaultFileCache
 
-    deinit { try? FileManager.default.removeItem(at: shippedFolder) }
+    /// `$XDG_CACHE_HOME/foldwise/checkpoints`, else `~/.cache/foldwise/checkpoints`: the
+    /// user's own cache (not a shared temporary folder another user could write into),
+    /// holding one copy per distinct checkpoint whatever becomes of the workers.
+    public static var defaultFileCache: URL {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? URL(fileURLWithPath: $0, isDirectory: true) : nil }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache", isDirectory: true)
+        return base.appendingPathComponent("foldwise/checkpoints", isDirectory: true)
+    }
 
     /// A worker that gets its manifest from the coordinator. `configure` runs on
     /// every new socket before it connects (CURVE keys: `ClientSecurity.apply`).
@@ -128,10 +134,7 @@ public final class WorkerShell {
         var actions = logic.handle(.connected, now: Self.now())
         while true {
             try perform(actions)
-            if case .exited(let reason) = logic.state {
-                try? FileManager.default.removeItem(at: shippedFolder)
-                return reason
-            }
+            if case .exited(let reason) = logic.state { return reason }
             if Date() >= deadline {
                 _ = inbox.nextGeneration()
                 return nil
@@ -200,7 +203,7 @@ public final class WorkerShell {
     /// Loads the offered manifest's data on a background thread (the poll loop stays responsive).
     private func startLoading(_ offer: ManifestOffer) {
         let generation = inbox.nextGeneration()
-        let (inbox, loaded, dataRoot, threads, folder) = (inbox, loaded, dataRoot, threads, shippedFolder)
+        let (inbox, loaded, dataRoot, threads, folder) = (inbox, loaded, dataRoot, threads, fileCache)
         Thread {
             do {
                 var manifest = try Manifest.fromCanonicalJSON(offer.json)
@@ -213,7 +216,7 @@ public final class WorkerShell {
                 let data = try ExperimentData(manifest: manifest, threads: threads)
                 try FoldRunner(manifest: manifest, data: data).checkModels()
                 loaded.current = (manifest, data)
-                inbox.post(.manifestLoaded(hash: manifest.hash, datasetFingerprint: data.fingerprint), generation: generation)
+                inbox.post(.manifestLoaded(hash: offer.identity, datasetFingerprint: data.fingerprint), generation: generation)
             } catch {
                 let hint = dataRoot == nil ? "; if this machine keeps the data elsewhere, pass --data-root" : ""
                 inbox.post(.manifestFailed("\(error)\(hint)"), generation: generation)
@@ -223,7 +226,8 @@ public final class WorkerShell {
 
     /// Writes the files that came with the manifest (already checked against
     /// their digests) under `folder`, one subfolder per digest: path → copy.
-    static func store(_ offer: ManifestOffer, in folder: URL) throws -> [String: URL] {
+    /// Each write is atomic, so workers on one machine may write the same file at once.
+    public static func store(_ offer: ManifestOffer, in folder: URL) throws -> [String: URL] {
         var copies: [String: URL] = [:]
         for (file, contents) in zip(offer.files ?? [], offer.contents) {
             let name = URL(fileURLWithPath: file.path).lastPathComponent

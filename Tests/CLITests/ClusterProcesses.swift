@@ -159,11 +159,20 @@ struct AttemptRow: Hashable, CustomStringConvertible {
         }
     }
 
-    /// True while `worker` holds an attempt that has stored at least one epoch: it is mid-task.
-    static func isTraining(_ worker: String, in directory: URL) throws -> Bool {
-        let rows = try query(directory, "SELECT a.taskID FROM attempt a WHERE a.workerID = '\(worker)' AND a.outcome = 'running' "
+    /// The task id and attempt `worker` holds once it has stored at least one epoch of it
+    /// (it is mid-task), else nil.
+    static func training(_ worker: String, in directory: URL) throws -> (taskID: String, attempt: Int)? {
+        let rows = try query(directory, "SELECT a.taskID, a.attempt FROM attempt a WHERE a.workerID = '\(worker)' "
+                             + "AND a.outcome = 'running' "
                              + "AND EXISTS (SELECT 1 FROM epochMetric e WHERE e.taskID = a.taskID AND e.attempt = a.attempt)")
-        return !rows.isEmpty
+        guard let row = rows.first, row.count == 2, let attempt = Int(row[1]) else { return nil }
+        return (row[0], attempt)
+    }
+
+    /// The recorded outcome of one attempt (`running` until it ends).
+    static func outcome(of held: (taskID: String, attempt: Int), in directory: URL) throws -> String? {
+        try query(directory, "SELECT outcome FROM attempt WHERE taskID = '\(held.taskID)' AND attempt = \(held.attempt)")
+            .first?.first
     }
 
     /// The rows of `sql`, fields split on `|` (no value here contains one).

@@ -7,7 +7,7 @@ import Training
 final class MessagesTests: XCTestCase {
     static let task = ClusterTask(manifestHash: "abc123", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 7, fold: 2))
     static let taskID = "90c640d898ab2585"
-    let signature = hex("46575001")
+    let signature = hex("46575002")
 
     private func assertGolden(_ message: Message, _ frames: [[UInt8]], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(message.encode(), frames, "encode", file: file, line: line)
@@ -102,6 +102,19 @@ final class MessagesTests: XCTestCase {
                         3a226162 63313233 222c226a 736f6e22 3a227b7d 227d2c22 776f726b 65724944
                         223a2277 31227d
                         """), [1, 2, 3]])
+    }
+
+    /// A worker reports the offer's identity once loaded: the manifest hash alone, or with
+    /// a digest of its files' paths and digests, so another file at the same path differs.
+    func testOfferIdentityCoversItsFiles() {
+        XCTAssertEqual(ManifestOffer(hash: "abc", json: "{}", directory: "/exp").identity, "abc")
+        let one = ManifestOffer(hash: "abc", json: "{}", directory: "/exp", files: [("pre.ckpt", [1, 2, 3])])
+        let other = ManifestOffer(hash: "abc", json: "{}", directory: "/exp", files: [("pre.ckpt", [1, 2, 4])])
+        XCTAssertTrue(one.identity.hasPrefix("abc+"))
+        XCTAssertEqual(one.identity.count, "abc+".count + 16)
+        XCTAssertNotEqual(one.identity, other.identity)
+        XCTAssertEqual(one.identity, ManifestOffer(hash: "abc", json: "{}", directory: "/x", files: [("pre.ckpt", [1, 2, 3])]).identity)
+        XCTAssertEqual(one.description, "manifest abc with 1 file(s), 3 bytes")
     }
 
     func testFailureHandedBack() {

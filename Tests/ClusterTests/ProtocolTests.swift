@@ -2,7 +2,7 @@ import XCTest
 @testable import Cluster
 
 final class ProtocolTests: XCTestCase {
-    let signature = hex("46575001")
+    let signature = hex("46575002")
 
     private func assertError(_ frames: [[UInt8]], _ expected: ProtocolError, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try Message.decode(frames), file: file, line: line) { error in
@@ -15,12 +15,13 @@ final class ProtocolTests: XCTestCase {
     }
 
     func testFixedConstants() {
-        XCTAssertEqual(WireProtocol.version, 1)
-        XCTAssertEqual(WireProtocol.signature, Array("FWP".utf8) + [1])
+        XCTAssertEqual(WireProtocol.version, 2)
+        XCTAssertEqual(WireProtocol.signature, Array("FWP".utf8) + [2])
         XCTAssertEqual(WireProtocol.heartbeatInterval, 1)
         XCTAssertEqual(WireProtocol.liveness, 3)
         XCTAssertEqual(WireProtocol.reconnectInitialDelay, 0.5)
         XCTAssertEqual(WireProtocol.reconnectMaximumDelay, 8)
+        XCTAssertEqual(WireProtocol.maximumWelcomePatience, 32)
     }
 
     func testTooFewFrames() {
@@ -35,9 +36,9 @@ final class ProtocolTests: XCTestCase {
     }
 
     func testUnknownVersionNamesBothVersions() {
-        assertError([hex("46575002"), hex("03"), hex("7b7d")], .unknownVersion(received: 2, supported: 1))
-        let text = ProtocolError.unknownVersion(received: 2, supported: 1).description
-        XCTAssertTrue(text.contains("version 2") && text.contains("version 1"), text)
+        assertError([hex("46575001"), hex("03"), hex("7b7d")], .unknownVersion(received: 1, supported: 2))
+        let text = ProtocolError.unknownVersion(received: 1, supported: 2).description
+        XCTAssertTrue(text.contains("version 1") && text.contains("version 2"), text)
     }
 
     func testUnknownCommand() {

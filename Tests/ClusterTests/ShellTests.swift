@@ -107,6 +107,23 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(try coordinator.database.counts(experimentID: coordinator.experimentID)[.queued], 2)
     }
 
+    /// The files that came with a manifest land in the cache, one folder per digest, by the
+    /// path the manifest writes (`Manifest.localCopies`); writing the same file again is harmless.
+    func testShippedFilesAreStoredByDigestAndResolveThere() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let offer = ManifestOffer(hash: "m", json: "{}", directory: "/exp",
+                                  files: [("runs/a/pre.ckpt", [1, 2, 3]), ("/abs/other.ckpt", [9])])
+        for _ in 0..<2 {
+            let copies = try WorkerShell.store(offer, in: cache)
+            XCTAssertEqual(copies.keys.sorted(), ["/abs/other.ckpt", "runs/a/pre.ckpt"])
+            XCTAssertEqual(copies["runs/a/pre.ckpt"]?.path,
+                           cache.appendingPathComponent("\(ShippedFile.digest([1, 2, 3]))/pre.ckpt").path)
+            XCTAssertEqual(try Data(contentsOf: XCTUnwrap(copies["runs/a/pre.ckpt"])), Data([1, 2, 3]))
+            XCTAssertEqual(try Data(contentsOf: XCTUnwrap(copies["/abs/other.ckpt"])), Data([9]))
+        }
+    }
+
     func testAWorkerWithoutACoordinatorReturnsAtItsDeadline() throws {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
         defer { dataset.remove() }

@@ -23,7 +23,7 @@ final class WorkerLogicTests: XCTestCase {
     func testHandshakeTaskProgressAndResult() {
         var worker = makeWorker()
         XCTAssertEqual(worker.handle(.connected, now: 0),
-                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01")))])
+                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01")))])
         XCTAssertEqual(worker.state, .helloSent)
         let welcome = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0.1)
         XCTAssertEqual(welcome.last, .send(.ready))
@@ -73,6 +73,28 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(delays, [0.5, 1, 2, 4, 8, 8])
         _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: now)
         XCTAssertTrue(worker.handle(.tick, now: now + 3).contains(.reconnect(after: 0.5)))
+    }
+
+    /// A welcome carrying a large checkpoint may take longer than one liveness window to
+    /// arrive whole: each unanswered hello waits twice as long as the last, up to 32 windows.
+    func testEachUnansweredHelloWaitsTwiceAsLongForItsWelcome() {
+        var worker = makeWorker()
+        var waits: [Double] = [], now = 0.0, helloAt = 0.0
+        _ = worker.handle(.connected, now: now)
+        while waits.count < 7 {
+            now += 0.5
+            for case .reconnect(let delay) in worker.handle(.tick, now: now) {
+                waits.append(now - helloAt)
+                now += delay
+                helloAt = now
+                _ = worker.handle(.connected, now: now)
+            }
+        }
+        XCTAssertEqual(waits, [3, 6, 12, 24, 48, 96, 96])
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: now)
+        XCTAssertTrue(worker.handle(.tick, now: now + 3).contains(.reconnect(after: 0.5)), "a welcome resets the patience")
+        _ = worker.handle(.connected, now: now + 4)
+        XCTAssertTrue(worker.handle(.tick, now: now + 7).contains { if case .reconnect = $0 { true } else { false } })
     }
 
     func testSilentCoordinatorWhileWorkingCancelsTheTask() {
@@ -161,14 +183,14 @@ final class WorkerLogicTests: XCTestCase {
     func testWorkerWithoutAManifestLoadsTheOfferedOneThenSaysHelloWithItsData() {
         var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
         XCTAssertEqual(worker.handle(.connected, now: 0),
-                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "")))])
+                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "")))])
         let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
         let actions = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
         XCTAssertEqual(actions.last, .loadManifest(offer))
         XCTAssertEqual(worker.state, .loading(offer))
         XCTAssertEqual(worker.handle(.tick, now: 30), [], "loading data can take long: no liveness, no heartbeats")
         XCTAssertEqual(worker.handle(.manifestLoaded(hash: "m1", datasetFingerprint: "fp01"), now: 31),
-                       [.send(.hello(Hello(protocolVersion: 1, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01",
+                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01",
                                            manifestHash: "m1")))])
         XCTAssertEqual(worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 31.1).last, .send(.ready))
     }

@@ -48,7 +48,7 @@ final class ArchSpecTests: XCTestCase {
     /// Keys added later are left out of the canonical JSON when absent, so old manifests keep their hash.
     func testNewKeysStayOutOfTheCanonicalJSONWhenAbsent() throws {
         let json = try Fixture.parse(Fixture.yaml()).canonicalJSON()
-        for key in ["pool", "neck", "ibn", "cardinality", "baseWidth", "widthMult", "depthMult", "zeroInitResidual"] {
+        for key in ["pool", "neck", "ibn", "cardinality", "base_width", "width_mult", "depth_mult", "zero_init_residual"] {
             XCTAssertFalse(json.contains("\"\(key)\""), key)
         }
         let withHead = Fixture.yaml().replacingOccurrences(of: "arch: resnet_ref", with: "arch: {name: resnet_ref, pool: dual}")
