@@ -122,7 +122,7 @@ struct CoordinatorSession {
                    let labels = stored["labels"] as? [Int] {
                     pseudo = (rows, labels)
                 } else {
-                    let (subject, test) = try best(of: try evaluate().catalog, named: nil)
+                    let (subject, test) = try best(of: try shell.serve { try evaluate().catalog }, named: nil)
                     let selection = PseudoLabels.select(testProbabilities: test, classes: data.classes, threshold: spec.threshold,
                                                         minFraction: spec.minFraction, maxFraction: spec.maxFraction)
                     pseudo = (selection.rows, selection.labels)
@@ -138,7 +138,7 @@ struct CoordinatorSession {
             }
         }
         if let spec = distillSpec {
-            let catalog = try evaluate().catalog
+            let catalog = try shell.serve { try evaluate().catalog }
             let stage = "\(StagePlan.distillStage)-\(StagePlan.settingsTag(manifest))"
             // A resumed run keeps the teacher it chose, though later sets may now score higher.
             let chosen = try recorded(stage: stage, name: "teacher")?["from"] as? String

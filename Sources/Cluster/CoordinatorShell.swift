@@ -139,22 +139,39 @@ public final class CoordinatorShell {
                     afterPoll: (CoordinatorShell) -> Bool = { _ in true }) throws -> Bool {
         while !logic.isFinished {
             if Date() >= deadline { return false }
-            if let frames = try socket.receive(timeout: pollInterval) {
-                try perform(logic.handle(event(from: frames), now: Self.now()))
-                // Drain what else is waiting before the tick, so a burst costs one tick.
-                while let more = try socket.receive(timeout: 0) {
-                    try perform(logic.handle(event(from: more), now: Self.now()))
-                }
-            }
-            while let failure = try monitor.nextFailure(timeout: 0) {
-                log(failure.refusedByPeer
-                    ? "refused a connection on \(boundEndpoint): its CURVE key is not allowed (status \(failure.code))"
-                    : "dropped a connection on \(boundEndpoint): its ZeroMQ handshake failed (libzmq code \(failure.code)); the peer is not a Foldwise worker, spoke before the greeting, or uses other keys")
-            }
-            try perform(logic.handle(.tick, now: Self.now()))
+            try poll()
             if !afterPoll(self) { return false }
         }
         return true
+    }
+
+    /// Keeps serving the workers (heartbeats, hellos, late messages) while `work`
+    /// runs on another thread, and returns what it returns or throws: the level-2
+    /// stage between two rounds of tasks can outlast the workers' liveness, and a
+    /// silent coordinator makes every worker drop its socket and say hello again.
+    /// `work` must not use this shell.
+    public func serve<T>(while work: @escaping () throws -> T) throws -> T {
+        let job = BackgroundJob(work)
+        Thread { job.run() }.start()
+        while !job.isDone { try poll() }
+        return try job.result()
+    }
+
+    /// Waits up to one poll interval for messages, handles them, then gives the logic a tick.
+    private func poll() throws {
+        if let frames = try socket.receive(timeout: pollInterval) {
+            try perform(logic.handle(event(from: frames), now: Self.now()))
+            // Drain what else is waiting before the tick, so a burst costs one tick.
+            while let more = try socket.receive(timeout: 0) {
+                try perform(logic.handle(event(from: more), now: Self.now()))
+            }
+        }
+        while let failure = try monitor.nextFailure(timeout: 0) {
+            log(failure.refusedByPeer
+                ? "refused a connection on \(boundEndpoint): its CURVE key is not allowed (status \(failure.code))"
+                : "dropped a connection on \(boundEndpoint): its ZeroMQ handshake failed (libzmq code \(failure.code)); the peer is not a Foldwise worker, spoke before the greeting, or uses other keys")
+        }
+        try perform(logic.handle(.tick, now: Self.now()))
     }
 
     /// Closes the socket, leaving `linger` seconds for the last messages (shutdowns) to go out.
@@ -285,6 +302,27 @@ public struct CoordinatorSettings: Sendable {
                 liveness: Int = WireProtocol.liveness, retryDelay: Double = 1.0, maxRetryDelay: Double = 60.0) {
         (self.maxAttempts, self.heartbeatInterval, self.liveness) = (maxAttempts, heartbeatInterval, liveness)
         (self.retryDelay, self.maxRetryDelay) = (retryDelay, maxRetryDelay)
+    }
+}
+
+/// A computation on its own thread whose outcome the poll loop picks up.
+private final class BackgroundJob<T>: @unchecked Sendable {
+    private let work: () throws -> T
+    private let lock = NSLock()
+    private var outcome: Result<T, any Error>?
+
+    init(_ work: @escaping () throws -> T) { self.work = work }
+
+    func run() {
+        let result = Result { try work() }
+        lock.withLock { outcome = result }
+    }
+
+    var isDone: Bool { lock.withLock { outcome != nil } }
+
+    func result() throws -> T {
+        guard let outcome = lock.withLock({ outcome }) else { preconditionFailure("BackgroundJob: read before it finished") }
+        return try outcome.get()
     }
 }
 

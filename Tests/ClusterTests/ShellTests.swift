@@ -167,6 +167,39 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(counts[.done], 2)
     }
 
+    /// Between two stages the coordinator computes (the level-2 stage) for longer than the
+    /// workers' liveness window; `serve` keeps heartbeating meanwhile, so no worker takes it
+    /// for dead and reconnects, and the computation's value or error comes back.
+    func testWorkersStayConnectedWhileTheCoordinatorComputesBetweenStages() throws {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        defer { dataset.remove() }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let context = try ZMQContext()
+        let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
+                                               dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
+                                               settings: CoordinatorSettings(heartbeatInterval: 0.1))
+        defer { coordinator.close(linger: 0) }
+        coordinator.holdsWorkers = true
+        let port = try XCTUnwrap(coordinator.port)
+        let workerLog = Outcomes(), outcomes = Outcomes()
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
+                                     data: data, workerID: "steady", host: "loopback", threads: 1,
+                                     log: { workerLog.add($0) })
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(60)))
+        }.start()
+        XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(30)))
+        // Five times the worker's liveness window (3 × 0.1 s).
+        XCTAssertEqual(try coordinator.serve { Thread.sleep(forTimeInterval: 1.5); return 42 }, 42)
+        struct Boom: Error {}
+        XCTAssertThrowsError(try coordinator.serve { () throws -> Int in throw Boom() }) { XCTAssertTrue($0 is Boom) }
+        try coordinator.shutdownWorkers()
+        XCTAssertEqual(outcomes.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(outcomes.all.last ?? nil, "the coordinator shut this worker down: all tasks are finished")
+        XCTAssertFalse(workerLog.all.contains { $0?.hasPrefix("coordinator silent for") == true }, "\(workerLog.all)")
+    }
+
     func testARestartRetriesTasksThatFailedForGoodAndRequeuesRunningOnes() throws {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
         defer { dataset.remove() }
