@@ -136,6 +136,20 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(worker.logic.state, .helloSent)
     }
 
+    /// A worker with the manifest's data on its own thread for up to 30 s: its log
+    /// lines, and its exit reason once it returns.
+    private func startWorker(_ id: String, port: Int, context: ZMQContext, manifest: Manifest,
+                             data: ExperimentData) -> (log: Outcomes, outcomes: Outcomes) {
+        let workerLog = Outcomes(), outcomes = Outcomes()
+        Thread {
+            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
+                                     data: data, workerID: id, host: "loopback", threads: 1,
+                                     log: { workerLog.add($0) })
+            outcomes.add(try? worker.run(until: Date().addingTimeInterval(30)))
+        }.start()
+        return (workerLog, outcomes)
+    }
+
     /// The coordinator binds but does not answer for longer than the worker's
     /// liveness window: the worker drops its socket, reconnects on a new one
     /// and is served once the coordinator runs (a stale hello from the old
@@ -150,13 +164,7 @@ final class ShellTests: XCTestCase {
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
         defer { coordinator.close(linger: 0) }
         let port = try XCTUnwrap(coordinator.port)
-        let workerLog = Outcomes(), outcomes = Outcomes()
-        Thread {
-            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
-                                     data: data, workerID: "patient", host: "loopback", threads: 1,
-                                     log: { workerLog.add($0) })
-            outcomes.add(try? worker.run(until: Date().addingTimeInterval(30)))
-        }.start()
+        let (workerLog, outcomes) = startWorker("patient", port: port, context: context, manifest: manifest, data: data)
         let silence = Double(WireProtocol.liveness) * WireProtocol.heartbeatInterval
         Thread.sleep(forTimeInterval: silence + WireProtocol.reconnectInitialDelay + 0.3)
         XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(20)))
@@ -182,13 +190,7 @@ final class ShellTests: XCTestCase {
         defer { coordinator.close(linger: 0) }
         coordinator.holdsWorkers = true
         let port = try XCTUnwrap(coordinator.port)
-        let workerLog = Outcomes(), outcomes = Outcomes()
-        Thread {
-            let worker = WorkerShell(context: context, endpoint: "tcp://127.0.0.1:\(port)", manifest: manifest,
-                                     data: data, workerID: "steady", host: "loopback", threads: 1,
-                                     log: { workerLog.add($0) })
-            outcomes.add(try? worker.run(until: Date().addingTimeInterval(60)))
-        }.start()
+        let (workerLog, outcomes) = startWorker("steady", port: port, context: context, manifest: manifest, data: data)
         XCTAssertTrue(try coordinator.run(until: Date().addingTimeInterval(30)))
         // Five times the worker's liveness window (3 × 0.1 s).
         XCTAssertEqual(try coordinator.serve { Thread.sleep(forTimeInterval: 1.5); return 42 }, 42)
