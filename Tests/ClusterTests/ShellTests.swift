@@ -79,10 +79,7 @@ final class ShellTests: XCTestCase {
     }
 
     func testAWorkerWithOtherDataIsRejectedAndBothSidesSayWhy() throws {
-        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
-        defer { dataset.remove() }
-        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
-        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (_, manifest, data) = try smallExperiment()
         let context = try ZMQContext()
         let coordinatorLog = Outcomes()
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
@@ -136,6 +133,16 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(worker.logic.state, .helloSent)
     }
 
+    /// The two-fold digits experiment most tests here run (its folder is removed
+    /// after the test), and its loaded data.
+    private func smallExperiment() throws -> (dataset: TemporaryDataset, manifest: Manifest, data: ExperimentData) {
+        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
+        let directory = dataset.directory
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
+        return (dataset, manifest, try ExperimentData(manifest: manifest, threads: 1))
+    }
+
     /// A worker with the manifest's data on its own thread for up to 30 s: its log
     /// lines, and its exit reason once it returns.
     private func startWorker(_ id: String, port: Int, context: ZMQContext, manifest: Manifest,
@@ -155,10 +162,7 @@ final class ShellTests: XCTestCase {
     /// and is served once the coordinator runs (a stale hello from the old
     /// socket cannot be answered and is only logged).
     func testASilentCoordinatorMakesTheWorkerReconnectAndTheRunStillCompletes() throws {
-        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
-        defer { dataset.remove() }
-        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
-        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (_, manifest, data) = try smallExperiment()
         let context = try ZMQContext()
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
@@ -179,10 +183,7 @@ final class ShellTests: XCTestCase {
     /// workers' liveness window; `serve` keeps heartbeating meanwhile, so no worker takes it
     /// for dead and reconnects, and the computation's value or error comes back.
     func testWorkersStayConnectedWhileTheCoordinatorComputesBetweenStages() throws {
-        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
-        defer { dataset.remove() }
-        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
-        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (_, manifest, data) = try smallExperiment()
         let context = try ZMQContext()
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
@@ -275,10 +276,7 @@ final class ShellTests: XCTestCase {
     }
 
     func testAWorkerWithoutAManifestTakesTheCoordinatorsAndReadsTheDataUnderItsDataRoot() throws {
-        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
-        defer { dataset.remove() }
-        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
-        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (dataset, manifest, data) = try smallExperiment()
         // The worker's copy of the data lives elsewhere; the coordinator's images are gone once it has loaded them.
         let workerRoot = dataset.url("worker-copy")
         try FileManager.default.createDirectory(at: workerRoot, withIntermediateDirectories: true)
@@ -306,10 +304,7 @@ final class ShellTests: XCTestCase {
     }
 
     func testAWorkerWhoseKeyIsNotAllowedIsRefusedAndBothSidesSayWhy() throws {
-        let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
-        defer { dataset.remove() }
-        let manifest = try Manifest.load(try dataset.writeManifest(dataset.manifestYAML()))
-        let data = try ExperimentData(manifest: manifest, threads: 1)
+        let (_, manifest, data) = try smallExperiment()
         let (server, allowed, stranger) = (KeyPair.generate(), KeyPair.generate(), KeyPair.generate())
         let security = ServerSecurity(keyPair: server, allowedKeys: [allowed.publicKey])
         let context = try ZMQContext()
