@@ -18,7 +18,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
@@ -32,18 +31,16 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
         .target(name: "Ensemble", dependencies: ["Engine", "Datasets", "CXGBoost"], swiftSettings: fastMath),
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Training",
-                dependencies: ["Engine", "Datasets", "Manifests",
-                               .product(name: "Logging", package: "swift-log")],
-                swiftSettings: fastMath),
+        .target(name: "Training", dependencies: ["Engine", "Datasets", "Manifests"], swiftSettings: fastMath),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Cluster",
-                dependencies: ["CZeroMQ", "Storage", "Training", "Manifests",
-                               .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Cluster", dependencies: ["CZeroMQ", "Storage", "Training", "Manifests"]),
+        // The experiment pipeline: stages, results, level 2, submission, export, report.
+        .target(name: "Pipeline",
+                dependencies: ["Cluster", "Datasets", "Engine", "Ensemble", "Manifests", "Storage", "Training"],
+                swiftSettings: fastMath),
         .executableTarget(name: "CLI",
                           dependencies: ["Training", "Manifests", "Datasets", "Engine", "Kernels", "Cluster", "Storage", "Ensemble",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                                         .product(name: "Logging", package: "swift-log")]),
+                                         "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", dependencies: ["Engine", "Datasets"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
@@ -55,6 +52,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "EnsembleTests", dependencies: ["Ensemble", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

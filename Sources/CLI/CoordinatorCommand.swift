@@ -52,7 +52,7 @@ struct CoordinatorCommand: ParsableCommand {
                     + (security == nil ? "" : " with CURVE (\(security!.allowedKeys.count) worker key\(security!.allowedKeys.count == 1 ? "" : "s") allowed)")
                     + "; experiment in \(session.directory.url.path)")
         let signals = SignalWatch()
-        let finished = try session.runStages(log: { display.log($0) }) { shell in
+        let finished = try session.runStages { shell in
             display.refresh(shell)
             for rejection in zap?.takeRejections() ?? [] { display.log(rejection.description) }
             return signals.received == nil

@@ -2,6 +2,7 @@ import ArgumentParser
 import Ensemble
 import Foundation
 import Manifests
+import Pipeline
 import Training
 
 struct LRFindCommand: ParsableCommand {

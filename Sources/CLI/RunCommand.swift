@@ -52,7 +52,7 @@ struct RunCommand: ParsableCommand {
         if !finished || session.hasLaterStages {
             let local = LocalWorkers(count: workers, endpoint: shell.boundEndpoint, threads: perWorker, logs: session.directory.logs)
             try local.startAll()
-            finished = try session.runStages(log: { display.log($0) }) { shell in
+            finished = try session.runStages { shell in
                 // Ctrl-C reaches the workers too: they hand back and exit, and must not be restarted.
                 guard signals.received == nil else { return false }
                 display.refresh(shell)

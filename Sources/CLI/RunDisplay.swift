@@ -1,4 +1,5 @@
 import Cluster
+import Pipeline
 import Foundation
 
 /// The live view of a run on stderr. On a terminal: a block redrawn twice a
@@ -73,7 +74,7 @@ final class RunDisplay {
 
     private func label(_ taskID: String, _ shell: CoordinatorShell) -> String {
         guard let task = shell.logic.task(id: taskID) else { return "task \(taskID)" }
-        let model = ExperimentResults.label(stage: task.stage, round: task.round, model: task.fold.model)
+        let model = StagePlan.label(of: task, in: shell.manifest)
         return "\(model) seed \(task.fold.seed) fold \(task.fold.fold + 1)/\(shell.manifest.cv.folds)"
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import Pipeline
 import Storage
 
 struct StatusCommand: ParsableCommand {

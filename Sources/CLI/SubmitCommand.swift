@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Storage
+import Pipeline
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +15,9 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let directory = try ExperimentDirectory.locate(dir)
-        let (database, _, experimentID) = try directory.openExperiment()
-        let catalog = try ResultCatalog(directory: directory, database: database, experimentID: experimentID)
+        let catalog = try ResultCatalog.open(directory)
         let (subject, path) = try catalog.writeSubmission(subject: set)
         let score = try catalog.leaderboard().first { $0.subject == subject }?.score
-        print("submission: \(path.path) from \(subject)" + (score.map { String(format: " (OOF %@ %.4f)", catalog.metric.rawValue, $0) } ?? ""))
+        print("submission: \(path.path) from \(subject.name)" + (score.map { String(format: " (OOF %@ %.4f)", catalog.metric.rawValue, $0) } ?? ""))
     }
 }

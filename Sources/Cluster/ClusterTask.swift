@@ -28,7 +28,7 @@ public struct ClusterTask: Sendable, Hashable, Codable {
         return fields.map { "\($0.utf8.count):\($0)" }.joined(separator: ";")
     }
 
-    static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+    public static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return hash

@@ -100,6 +100,20 @@ enum Migrations {
                 table.primaryKey(["experimentID", "stage", "name"])
             }
         }
+        migrator.registerMigration("v4-result-predictions") { db in
+            // The OOF and test predictions of results the coordinator computes
+            // (blends, stackers), keyed by subject; they were fake tasks before.
+            try db.create(table: "resultPrediction") { table in
+                table.column("experimentID", .integer).notNull().references("experiment", onDelete: .cascade)
+                table.column("subject", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("shapeJSON", .text).notNull()
+                table.column("encoding", .text).notNull()
+                table.column("scalars", .blob).notNull()
+                table.column("checksum", .integer).notNull()
+                table.primaryKey(["experimentID", "subject", "kind"])
+            }
+        }
         return migrator
     }
 }

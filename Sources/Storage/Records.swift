@@ -158,6 +158,12 @@ struct PredictionSetRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         self.checksum = Int64(PredictionBlob.crc32(scalars))
     }
 
+    /// A stored row as read back, checked when decoded (`predictionSet()`).
+    init(taskID: String, name: String, kind: PredictionKind, shapeJSON: String, encoding: String, scalars: Data, checksum: Int64) {
+        (self.taskID, self.name, self.kind, self.shapeJSON) = (taskID, name, kind, shapeJSON)
+        (self.encoding, self.scalars, self.checksum) = (encoding, scalars, checksum)
+    }
+
     /// Decodes and verifies the blob; throws when it does not match its checksum or shape.
     func predictionSet() throws -> PredictionSet {
         let computed = PredictionBlob.crc32(scalars)

@@ -7,7 +7,7 @@ final class MigrationsTests: XCTestCase {
     func testMigrationIdentifiersAreAppendOnly() {
         XCTAssertEqual(ExperimentDatabase.migrationIdentifiers, [
             "v1-experiments", "v1-tasks", "v1-attempts", "v1-epoch-metrics", "v1-prediction-sets", "v1-scores",
-            "v2-validation-rows", "v3-stage-outputs",
+            "v2-validation-rows", "v3-stage-outputs", "v4-result-predictions",
         ])
     }
 

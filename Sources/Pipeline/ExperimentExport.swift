@@ -1,4 +1,3 @@
-import Cluster
 import Datasets
 import Engine
 import Foundation
@@ -10,15 +9,17 @@ import Foundation
 ///     oof.csv    id, label, fold per seed, then every set's class probabilities
 ///
 /// Rows follow DIR/train_ids.csv and DIR/test_ids.csv.
-struct ExperimentExport {
-    let directory: ExperimentDirectory
+public struct ExperimentExport {
+    public let directory: ExperimentDirectory
 
-    func write(_ sets: [AssembledSet]) throws -> [String] {
+    public init(directory: ExperimentDirectory) { self.directory = directory }
+
+    public func write(_ sets: [AssembledSet]) throws -> [String] {
         let fm = FileManager.default
         try fm.createDirectory(at: directory.export, withIntermediateDirectories: true)
         var paths: [String] = []
         for set in sets {
-            let base = "\(set.model).\(set.set)".replacingOccurrences(of: "/", with: "_")
+            let base = set.name.replacingOccurrences(of: "/", with: ".")
             try save(set.oof, "\(base).oof.npy", &paths)
             try save(set.test, "\(base).test.npy", &paths)
             for seed in set.bySeed {
@@ -38,11 +39,11 @@ struct ExperimentExport {
 
     /// id, label, fold_seed<S>…, then `<model>/<set>/<class>` probability columns.
     private func writeCSV(_ sets: [AssembledSet]) throws -> String {
-        let ids = try lines(of: "train_ids.csv").dropFirst()
-        let labels = try NPY.read(directory.url.appendingPathComponent("labels.npy")).integers ?? []
-        let classes = try JSONDecoder().decode([String].self, from: Data(contentsOf: directory.url.appendingPathComponent("classes.json")))
+        let ids = try directory.trainIDs()
+        let labels = try directory.labels()
+        let classes = try directory.classNames()
         let seeds = Array(Set(sets.flatMap(\.seeds))).sorted()
-        let folds = try seeds.map { try NPY.read(directory.url.appendingPathComponent("folds_seed\($0).npy")).integers ?? [] }
+        let folds = try seeds.map { try directory.folds(seed: $0) }
         var header = ["id", "label"] + seeds.map { "fold_seed\($0)" }
         for set in sets { header += classes.map { "\(set.name)/\($0)" } }
         var text = header.map(CSVFile.field).joined(separator: ",") + "\n"
@@ -56,10 +57,5 @@ struct ExperimentExport {
         let url = directory.export.appendingPathComponent("oof.csv")
         try Data(text.utf8).write(to: url, options: .atomic)
         return url.path
-    }
-
-    private func lines(of name: String) throws -> [String] {
-        try String(contentsOf: directory.url.appendingPathComponent(name), encoding: .utf8)
-            .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Ensemble
+@testable import Pipeline
 
 final class ReportHTMLTests: XCTestCase {
     static func fullReport(model: String = "resnet") -> ReportData {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Ensemble
+@testable import Pipeline
 
 final class ReportTests: XCTestCase {
     static func sample(higherIsBetter: Bool = true, finalChoice: String? = nil) -> ReportData {

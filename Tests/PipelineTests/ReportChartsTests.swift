@@ -1,5 +1,5 @@
 import XCTest
-@testable import Ensemble
+@testable import Pipeline
 
 final class ReportChartsTests: XCTestCase {
     func testLinearScaleMapsTheDomainOntoTheRangeAndAnEmptyDomainToTheMiddle() {

@@ -4,24 +4,21 @@ import Foundation
 /// Everything `foldwise report` shows, as plain values gathered from the
 /// experiment database, so the text and the HTML are pure functions of it.
 public struct ReportData: Sendable, Equatable {
-    /// Where a scored subject comes from: a base prediction set
-    /// (`<model>/<set>`), a blend (`blend/<method>`) or a stacker (`stack/<learner>`).
-    public enum Kind: String, Sendable, Equatable {
-        case base, blend, stacker
-
-        public init(subject: String) {
-            if subject.hasPrefix("blend/") { self = .blend } else if subject.hasPrefix("stack/") { self = .stacker } else { self = .base }
-        }
-    }
-
     public struct Row: Sendable, Equatable {
         public var subject: String
-        public var kind: Kind
+        public var kind: Subject.Kind
+        /// Pooled over every train row: the score the final choice is made by (nested for fitted level-2 results).
         public var oofScore: Double
+        /// The mean of the per-fold OOF scores.
+        public var foldMeanScore: Double?
+        /// A fitted blend's weights fitted and scored on every row: optimistic, shown only.
+        public var inSampleScore: Double?
         public var testScore: Double?
 
-        public init(subject: String, kind: Kind? = nil, oofScore: Double, testScore: Double? = nil) {
-            (self.subject, self.kind, self.oofScore, self.testScore) = (subject, kind ?? Kind(subject: subject), oofScore, testScore)
+        public init(subject: String, kind: Subject.Kind, oofScore: Double, foldMeanScore: Double? = nil,
+                    inSampleScore: Double? = nil, testScore: Double? = nil) {
+            (self.subject, self.kind, self.oofScore, self.testScore) = (subject, kind, oofScore, testScore)
+            (self.foldMeanScore, self.inSampleScore) = (foldMeanScore, inSampleScore)
         }
     }
 
@@ -87,16 +84,25 @@ public struct ReportData: Sendable, Equatable {
     }
 
     /// The rows best first in the metric's direction; a NaN score (a metric
-    /// undefined on these labels) goes last; ties keep subject order.
+    /// undefined on these labels, a diverged loss) goes last; equal scores go
+    /// to the simpler result (base set, blend, stacker), then by subject.
     public var leaderboard: [Row] {
         rows.sorted { a, b in
             if a.oofScore.isNaN != b.oofScore.isNaN { return b.oofScore.isNaN }
             if a.oofScore != b.oofScore, !a.oofScore.isNaN {
                 return higherIsBetter ? a.oofScore > b.oofScore : a.oofScore < b.oofScore
             }
-            return a.subject < b.subject
+            return (a.kind, a.subject) < (b.kind, b.subject)
         }
     }
+
+    /// Whether a per-fold mean differs from its pooled score anywhere (then the table shows both).
+    public var showsFoldMeans: Bool {
+        rows.contains { row in row.foldMeanScore.map { abs($0 - row.oofScore) > 5e-5 } ?? false }
+    }
+
+    /// Whether any fitted blend has an in-sample score to show beside its nested one.
+    public var showsInSample: Bool { rows.contains { $0.inSampleScore != nil } }
 
     /// The recorded final choice, else the best subject by OOF score.
     public var finalSubject: String? { finalChoice ?? leaderboard.first?.subject }
@@ -105,15 +111,21 @@ public struct ReportData: Sendable, Equatable {
     /// ensemble is marked with `*`.
     public func leaderboardText() -> String {
         let final = finalSubject
-        let header = ["#", "subject", "kind", "oof \(metricName)", "test \(metricName)", ""]
-        let body = leaderboard.enumerated().map { index, row in
-            [String(index + 1), row.subject, row.kind.rawValue, Self.format(row.oofScore),
-             row.testScore.map(Self.format) ?? "-", row.subject == final ? "*" : ""]
+        let (foldMeans, inSample) = (showsFoldMeans, showsInSample)
+        let header = ["#", "subject", "kind", "oof \(metricName)"] + (foldMeans ? ["fold mean"] : [])
+            + (inSample ? ["in-sample"] : []) + ["test \(metricName)", ""]
+        let optional = { (value: Double?) -> String in value.map(Self.format) ?? "-" }
+        let body = leaderboard.enumerated().map { index, row -> [String] in
+            var cells: [String] = [String(index + 1), row.subject, row.kind.name, Self.format(row.oofScore)]
+            if foldMeans { cells.append(optional(row.foldMeanScore)) }
+            if inSample { cells.append(optional(row.inSampleScore)) }
+            cells += [optional(row.testScore), row.subject == final ? "*" : ""]
+            return cells
         }
         let table = [header] + body
         let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
         // Numbers align right, names left.
-        let rightAligned: Set<Int> = [0, 3, 4]
+        let rightAligned = Set([0] + Array(3..<(header.count - 1)))
         let lines = table.map { cells in
             cells.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
@@ -121,7 +133,8 @@ public struct ReportData: Sendable, Equatable {
             }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
         }
         let direction = higherIsBetter ? "higher is better" : "lower is better"
-        return (["experiment \(experimentName): OOF \(metricName), \(direction); * = final ensemble"] + lines)
+        let notes = (inSample ? "; in-sample = a fitted blend scored on the rows it was fitted on (optimistic, never used to choose)" : "")
+        return (["experiment \(experimentName): OOF \(metricName), \(direction); * = final ensemble" + notes] + lines)
             .joined(separator: "\n")
     }
 

@@ -51,16 +51,25 @@ public enum ReportHTML {
         let rows = data.leaderboard
         guard !rows.isEmpty else { return "<h2>Leaderboard</h2>\n<p class=\"note\">Nothing is scored yet.</p>" }
         let metric = HTMLText.escape(data.metricName)
+        let (foldMeans, inSample) = (data.showsFoldMeans, data.showsInSample)
+        let number = { (value: Double?) in "<td class=\"number\">\(value.map(ReportData.format) ?? "–")</td>" }
         var lines = ["<h2>Leaderboard</h2>", "<table>",
-                     "<tr><th class=\"number\">#</th><th>subject</th><th>kind</th>"
-                     + "<th class=\"number\">OOF \(metric)</th><th class=\"number\">test \(metric)</th></tr>"]
+                     "<tr><th class=\"number\">#</th><th>subject</th><th>kind</th><th class=\"number\">OOF \(metric)</th>"
+                     + (foldMeans ? "<th class=\"number\">mean per fold</th>" : "")
+                     + (inSample ? "<th class=\"number\">in-sample</th>" : "")
+                     + "<th class=\"number\">test \(metric)</th></tr>"]
         for (index, row) in rows.enumerated() {
             let rowClass = row.subject == data.finalSubject ? " class=\"final\"" : ""
             lines.append("<tr\(rowClass)><td class=\"number\">\(index + 1)</td><td>\(HTMLText.escape(row.subject))</td>"
-                         + "<td>\(row.kind.rawValue)</td><td class=\"number\">\(ReportData.format(row.oofScore))</td>"
-                         + "<td class=\"number\">\(row.testScore.map(ReportData.format) ?? "–")</td></tr>")
+                         + "<td>\(row.kind.name)</td>" + number(row.oofScore)
+                         + (foldMeans ? number(row.foldMeanScore) : "") + (inSample ? number(row.inSampleScore) : "")
+                         + number(row.testScore) + "</tr>")
         }
         lines.append("</table>")
+        if inSample {
+            lines.append("<p class=\"note\">OOF scores of fitted blends and stackers are nested (fitted on the other folds); "
+                         + "in-sample scores fit and score the same rows, are optimistic and never choose the submission.</p>")
+        }
         lines.append(ReportCharts.scoreBars(rows, metricName: data.metricName, higherIsBetter: data.higherIsBetter))
         return lines.joined(separator: "\n")
     }
