@@ -22,11 +22,7 @@ struct CoordinatorSession {
         data = try ExperimentData(manifest: manifest, threads: threads)
         try FoldRunner(manifest: manifest, data: data).checkModels()
         self.directory = ExperimentDirectory(URL(fileURLWithPath: directory ?? "runs/\(manifest.name)"))
-        // Refuses a folder of another manifest or other data before the database is touched.
-        let files = try PredictionFiles(directory: self.directory.url, manifest: manifest, dataFingerprint: data.fingerprint)
-        try files.writeCommon(data: data, seeds: manifest.cv.seeds)
-        try Self.writeSample(manifest: manifest, data: data, to: self.directory.sampleSubmission)
-        let database = try ExperimentDatabase.open(at: self.directory.database)
+        let database = try self.directory.prepare(manifest: manifest, data: data)
         let cluster = manifest.cluster
         shell = try CoordinatorShell(
             context: try ZMQContext(), endpoint: endpoint, manifest: manifest, dataFingerprint: data.fingerprint,
@@ -37,20 +33,6 @@ struct CoordinatorSession {
             configure: configure, log: log)
         pipeline = ExperimentPipeline(manifest: manifest, directory: self.directory, database: database,
                                       experimentID: shell.experimentID, testLabels: data.testLabels, log: log)
-    }
-
-    /// The competition's sample submission, kept beside the database so
-    /// `foldwise submit` works from DIR alone; without one (a test CSV instead),
-    /// a sample with the id and label columns.
-    static func writeSample(manifest: Manifest, data: ExperimentData, to target: URL) throws {
-        let text: String
-        if let sample = manifest.data.sampleSubmission {
-            text = try String(contentsOf: manifest.resolve(sample), encoding: .utf8)
-        } else {
-            text = ([[manifest.data.idColumn, manifest.data.labelColumn].joined(separator: ",")]
-                    + data.test.ids.map { "\($0),\(data.train.classNames[0])" }).joined(separator: "\n") + "\n"
-        }
-        try Data(text.utf8).write(to: target, options: .atomic)
     }
 
     var hasLaterStages: Bool { pipeline.stages.count > 1 }

@@ -60,11 +60,17 @@ public final class ExperimentDatabase: Sendable {
     public func registerExperiment(name: String, manifestJSON: String, hash: String,
                                    dataFingerprint: String, now: Date = Date()) throws -> Int64 {
         try writer.write { db in
-            if let existing = try ExperimentRecord.filter(Column("manifestHash") == hash).fetchOne(db),
+            if var existing = try ExperimentRecord.filter(Column("manifestHash") == hash).fetchOne(db),
                let id = existing.id {
                 guard existing.dataFingerprint == dataFingerprint else {
                     throw StorageError.experimentDataMismatch(hash: hash, recorded: existing.dataFingerprint,
                                                               given: dataFingerprint)
+                }
+                // The hash leaves out settings that re-run no task (`ensemble`, `cluster`):
+                // the stored manifest follows the latest run, so later commands read its settings.
+                if existing.manifestJSON != manifestJSON {
+                    existing.manifestJSON = manifestJSON
+                    try existing.update(db)
                 }
                 return id
             }

@@ -25,7 +25,7 @@ final class ReportChartsTests: XCTestCase {
     }
 
     func testScoreBarsHighlightOnlyTheBestRowAndBarLengthsFollowTheScores() throws {
-        let rows = [ReportData.Row(subject: "b/last", oofScore: 0.9), ReportData.Row(subject: "a/last", oofScore: 0.8)]
+        let rows = [ReportData.Row(subject: "b/last", kind: .base, oofScore: 0.9), ReportData.Row(subject: "a/last", kind: .base, oofScore: 0.8)]
         let svg = ReportCharts.scoreBars(rows, metricName: "accuracy", higherIsBetter: true)
         XCTAssertEqual(svg.components(separatedBy: ReportCharts.highlightColor).count - 1, 1)
         // Domain (0.775, 0.9) onto 360 px: 0.9 fills it, 0.8 takes a fifth of it.

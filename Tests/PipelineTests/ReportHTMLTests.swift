@@ -4,7 +4,7 @@ import XCTest
 final class ReportHTMLTests: XCTestCase {
     static func fullReport(model: String = "resnet") -> ReportData {
         var data = ReportTests.sample()
-        data.rows.append(ReportData.Row(subject: "\(model)/last", oofScore: 0.5))
+        data.rows.append(ReportData.Row(subject: "\(model)/last", kind: .base, oofScore: 0.5))
         let epochs = (1...3).map { ReportData.EpochPoint(epoch: $0, trainLoss: 1 / Double($0), validationLoss: 1.2 / Double($0),
                                                          validationScore: 0.5 + 0.1 * Double($0)) }
         data.curves = [ReportData.Curve(model: model, seed: 0, fold: 0, epochs: epochs),

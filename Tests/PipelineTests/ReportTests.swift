@@ -4,20 +4,20 @@ import XCTest
 final class ReportTests: XCTestCase {
     static func sample(higherIsBetter: Bool = true, finalChoice: String? = nil) -> ReportData {
         ReportData(experimentName: "digits", metricName: higherIsBetter ? "accuracy" : "log_loss", higherIsBetter: higherIsBetter,
-                   rows: [ReportData.Row(subject: "resnet/last", oofScore: 0.91, testScore: 0.9),
-                          ReportData.Row(subject: "blend/mean", oofScore: 0.95),
-                          ReportData.Row(subject: "stack/logistic", oofScore: 0.93, testScore: 0.94),
-                          ReportData.Row(subject: "resnet/swa", oofScore: .nan),
-                          ReportData.Row(subject: "resnet/snapshots", oofScore: 0.92)],
+                   rows: [ReportData.Row(subject: "resnet/last", kind: .base, oofScore: 0.91, testScore: 0.9),
+                          ReportData.Row(subject: "blend/mean", kind: .blend, oofScore: 0.95),
+                          ReportData.Row(subject: "stack/logistic", kind: .stacker, oofScore: 0.93, testScore: 0.94),
+                          ReportData.Row(subject: "resnet/swa", kind: .base, oofScore: .nan),
+                          ReportData.Row(subject: "resnet/snapshots", kind: .base, oofScore: 0.92)],
                    finalChoice: finalChoice)
     }
 
-    func testKindComesFromTheSubjectsPrefix() {
-        XCTAssertEqual(ReportData.Kind(subject: "blend/hillclimb"), .blend)
-        XCTAssertEqual(ReportData.Kind(subject: "stack/xgboost"), .stacker)
-        XCTAssertEqual(ReportData.Kind(subject: "resnet/snapshot-2"), .base)
-        // A model may be called "blend" only as a whole name, not as a prefix of the set.
-        XCTAssertEqual(ReportData.Kind(subject: "blender/last"), .base)
+    func testEqualScoresGoToTheSimplerResult() {
+        let data = ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true,
+                              rows: [.init(subject: "stack/logistic", kind: .stacker, oofScore: 0.5),
+                                     .init(subject: "blend/mean", kind: .blend, oofScore: 0.5),
+                                     .init(subject: "z/last", kind: .base, oofScore: 0.5)])
+        XCTAssertEqual(data.leaderboard.map(\.subject), ["z/last", "blend/mean", "stack/logistic"])
     }
 
     func testLeaderboardIsBestFirstInTheMetricsDirectionWithNaNLast() {
@@ -29,7 +29,7 @@ final class ReportTests: XCTestCase {
 
     func testEqualScoresKeepSubjectOrder() {
         let data = ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true,
-                              rows: [.init(subject: "b/last", oofScore: 0.5), .init(subject: "a/last", oofScore: 0.5)])
+                              rows: [.init(subject: "b/last", kind: .base, oofScore: 0.5), .init(subject: "a/last", kind: .base, oofScore: 0.5)])
         XCTAssertEqual(data.leaderboard.map(\.subject), ["a/last", "b/last"])
     }
 
@@ -53,7 +53,7 @@ final class ReportTests: XCTestCase {
     }
 
     func testRanksOfTwoDigitsKeepTheColumnsAligned() {
-        let rows = (0..<11).map { ReportData.Row(subject: "m\($0)/last", oofScore: 0.5 + Double($0) / 100) }
+        let rows = (0..<11).map { ReportData.Row(subject: "m\($0)/last", kind: .base, oofScore: 0.5 + Double($0) / 100) }
         let lines = ReportData(experimentName: "x", metricName: "accuracy", higherIsBetter: true, rows: rows)
             .leaderboardText().split(separator: "\n").map(String.init).dropFirst()
         XCTAssertEqual(Set(lines.map { $0.range(of: "m")?.lowerBound.utf16Offset(in: $0) ?? -1 }.dropFirst()).count, 1, "\(lines)")

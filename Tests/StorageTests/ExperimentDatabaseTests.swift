@@ -26,6 +26,9 @@ final class ExperimentDatabaseTests: XCTestCase {
             XCTAssertEqual(stored, ExperimentRecord(id: first, name: "a", manifestJSON: "{}", manifestHash: "h1",
                                                     dataFingerprint: "d", createdAt: testDate), label)
             XCTAssertEqual(try database.experiments().map(\.manifestHash), ["h1", "h2"], label)
+            // Settings outside the hash (ensemble, cluster) follow the latest registration.
+            _ = try database.registerExperiment(name: "a", manifestJSON: "{\"ensemble\":1}", hash: "h1", dataFingerprint: "d")
+            XCTAssertEqual(try database.experiment(hash: "h1")?.manifestJSON, "{\"ensemble\":1}", label)
         }
     }
 
