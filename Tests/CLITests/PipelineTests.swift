@@ -28,11 +28,14 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(attempts.count, 6, "\(attempts)")
         XCTAssertTrue(attempts.allSatisfy { $0.outcome == "succeeded" && $0.attempt == 1 }, "\(attempts)")
         let stages = try AttemptRow.query(dir, "SELECT DISTINCT substr(stage, 1, 7) FROM task ORDER BY 1").map { $0[0] }
-        XCTAssertEqual(stages, ["base", "distill", "level2", "pseudo-"])
+        XCTAssertEqual(stages, ["base", "distill", "pseudo-"], "level-2 results are not tasks")
 
-        // Pseudo rows: half of the 20 test rows (a threshold of 0.01 takes all, clamped to max_fraction).
+        // Pseudo rows per (seed, fold) block: half of the 20 test rows (a threshold of 0.01 takes all, clamped to max_fraction).
+        struct Selection: Decodable { struct Block: Decodable { var fold: Int; var rows: [Int] }; var blocks: [Block] }
         let round = try AttemptRow.query(dir, "SELECT json FROM stageOutput WHERE stage LIKE 'pseudo-%' AND name = 'round-1'")
-        XCTAssertTrue(round.first?.first?.contains("\"count\":10") ?? false, "\(round)")
+        let selection = try JSONDecoder().decode(Selection.self, from: Data(try XCTUnwrap(round.first?.first).utf8))
+        XCTAssertEqual(selection.blocks.map(\.fold), [0, 1])
+        XCTAssertEqual(selection.blocks.map(\.rows.count), [10, 10])
         // The student learned from the best result of that moment, recorded with the run.
         XCTAssertEqual(try AttemptRow.query(dir, "SELECT count(*) FROM stageOutput WHERE stage LIKE 'distill-%' AND name = 'teacher'").first,
                        ["1"])

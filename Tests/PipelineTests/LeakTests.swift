@@ -71,3 +71,40 @@ final class LeakTests: XCTestCase {
                              + zip(copies, dataset.trainLabels).map { "\($0),\($1)" })
     }
 }
+
+extension LeakTests {
+    /// The competitor's view: with a copy of every train image in the test
+    /// set, neither a pseudo-label round nor a distilled student lifts the OOF
+    /// score more than 0.01 above the base model it started from.
+    func testTestCopiesOfTrainRowsDoNotLiftThePseudoLabelOrStudentOOFScore() throws {
+        let harness = try PipelineHarness(perClass: 40, testRows: 30)
+        defer { harness.remove() }
+        try Self.addTestCopies(of: harness.dataset)
+        let yaml = """
+            name: leak
+            \(TemporaryDataset.dataSection())
+            cv: {folds: 4, seeds: [0], stratify: true}
+            metric: accuracy
+            models:
+              - name: net
+                arch: {name: resnet, widths: [16, 32], blocks: [1, 1]}
+                lr: 3e-2
+                epochs: 20
+                batch_size: 32
+            ensemble:
+              blends: [mean]
+              stackers: []
+              pseudo_label: {rounds: 1, threshold: 0.9, models: [net]}
+              distill: {teacher: best, student: net, temperature: 2, alpha: 0.5}
+
+            """
+        let pipeline = try harness.run(yaml)
+        let scores = Dictionary(uniqueKeysWithValues: try pipeline.evaluate().base.map { ($0.subject.name, $0.oof) })
+        let (base, pseudo, student) = (try XCTUnwrap(scores["net/last"]), try XCTUnwrap(scores["net+pl1/last"]),
+                                       try XCTUnwrap(scores["net+kd/last"]))
+        print("leak check: base \(base), pseudo \(pseudo), student \(student)")
+        XCTAssertLessThan(base, 0.99, "the base must leave room for a leak to show")
+        XCTAssertLessThanOrEqual(pseudo - base, 0.01, "pseudo-labels lifted OOF \(base) → \(pseudo)")
+        XCTAssertLessThanOrEqual(student - base, 0.01, "the student lifted OOF \(base) → \(student)")
+    }
+}
