@@ -15,7 +15,7 @@ import Foundation
 /// other as gone; a worker then reconnects after 0.5 s, doubling up to 8 s. A
 /// hello waits that long for its welcome, then twice as long after each
 /// unanswered hello, up to 32 times (a welcome with a large checkpoint on a
-/// slow link takes longer to arrive whole).
+/// slow link takes longer to arrive whole). docs/PROTOCOL.md describes it on one screen.
 public enum WireProtocol {
     public static let version: UInt8 = 3
     public static let signature: [UInt8] = [0x46, 0x57, 0x50, version]
