@@ -22,6 +22,9 @@ public final class CoordinatorShell {
     public private(set) var activity: [String: TaskActivity] = [:]
     /// Sees every action once it has been performed (a live display).
     public var observer: ((CoordinatorAction, CoordinatorShell) -> Void)?
+    /// The data every result must fit (its row indices, test rows and classes);
+    /// nil checks each result on its own only. Set it to `DataShape(data)`.
+    public var dataShape: DataShape?
     private let socket: ZMQSocket
     private let monitor: ZMQMonitor
     private let log: @Sendable (String) -> Void
@@ -181,12 +184,18 @@ public final class CoordinatorShell {
         socket.close()
     }
 
+    // A result refused by `Message.decode` or by `dataShape` reaches the logic
+    // as the attempt's failure (retried or abandoned), and is never stored.
     private func event(from frames: [[UInt8]]) -> CoordinatorEvent {
         let peer = WorkerIdentity(frames.first ?? [])
         do {
             let message = try Message.decode(Array(frames.dropFirst()))
             if case .hello(let hello) = message { hostByWorker[hello.workerID] = hello.host }
+            if case .result(let result) = message, let dataShape { try result.check(against: dataShape) }
             return .received(peer, message)
+        } catch .invalidResult(let taskID, let attempt, let reason) {
+            log("refused the result of task \(taskID) attempt \(attempt) from peer \(peer): \(reason)")
+            return .received(peer, .failure(TaskFailure(taskID: taskID, attempt: attempt, message: "result refused: \(reason)")))
         } catch {
             return .undecodable(peer, error)
         }
@@ -251,41 +260,12 @@ public final class CoordinatorShell {
         }
     }
 
-    // Payloads: OOF and test of each named set, then the OOF rows (see `WorkerShell`).
-    // A result that does not fit is refused as a failed attempt, never stored.
     private func store(_ result: TaskResult, taskID: String) throws {
-        guard let (sets, rows) = Self.checked(result) else {
-            log("task \(taskID) attempt \(result.attempt): the result's payloads are not OOF [rows, K] and test [n, K] per set \(result.sets), then rows [rows]; refused")
-            try database.failAttempt(taskID: taskID, attempt: result.attempt,
-                                     message: "malformed result payloads", requeue: false)
-            return
-        }
-        let stored = try database.completeTask(taskID: taskID, attempt: result.attempt, predictions: sets,
-                                               validationRows: rows, scores: [manifest.metric.rawValue: result.score])
+        let predictions = result.predictions
+        let stored = try database.completeTask(taskID: taskID, attempt: result.attempt, predictions: predictions.records,
+                                               validationRows: predictions.validationRows,
+                                               scores: [manifest.metric.rawValue: result.score])
         if !stored { log("task \(taskID) attempt \(result.attempt): the database refused the result as stale") }
-    }
-
-    static func checked(_ result: TaskResult) -> (sets: [PredictionSet], rows: [Int])? {
-        let names = result.sets
-        guard !names.isEmpty, Set(names).count == names.count, names.allSatisfy(isSetName),
-              result.payloads.count == 2 * names.count + 1, let rowPayload = result.payloads.last else { return nil }
-        let rows = rowPayload.scalars.map { Int(exactly: $0) }
-        guard rowPayload.shape.count == 1, rows.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
-        var sets: [PredictionSet] = []
-        for (index, name) in names.enumerated() {
-            let (oof, test) = (result.payloads[2 * index], result.payloads[2 * index + 1])
-            guard oof.shape.count == 2, test.shape.count == 2, oof.shape[1] == test.shape[1],
-                  oof.shape[0] == rowPayload.shape[0] else { return nil }
-            sets += [PredictionSet(name: name, kind: .oof, shape: oof.shape, values: oof.scalars),
-                     PredictionSet(name: name, kind: .test, shape: test.shape, values: test.scalars)]
-        }
-        return (sets, rows.map { $0! })
-    }
-
-    /// Set names are short words (`last`, `snapshot-2`, `swa`): nothing a worker
-    /// sends can name a path or inject into an export's file name.
-    static func isSetName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 40 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }

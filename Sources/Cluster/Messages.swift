@@ -177,7 +177,7 @@ public struct TaskProgress: Sendable, Hashable, Codable {
     }
 }
 
-/// A Float32 array with its shape: one binary payload frame on the wire.
+/// A Float32 array with its shape: one binary payload frame on the wire (a distilled task's teacher).
 public struct Payload: Sendable, Hashable {
     public let shape: [Int]
     public let scalars: [Float]
@@ -188,30 +188,7 @@ public struct Payload: Sendable, Hashable {
     }
 }
 
-/// Worker → coordinator: the finished task's score and prediction arrays:
-/// per named set its OOF then its test predictions, then the OOF rows.
-public struct TaskResult: Sendable, Hashable {
-    public static let defaultSets = ["last"]
-    public var taskID: String
-    public var attempt: Int
-    public var score: Double
-    /// The prediction sets the payloads hold, in order.
-    public var sets: [String]
-    public var payloads: [Payload]
-    public init(taskID: String, attempt: Int, score: Double, sets: [String] = TaskResult.defaultSets, payloads: [Payload]) {
-        (self.taskID, self.attempt, self.score, self.sets, self.payloads) = (taskID, attempt, score, sets, payloads)
-    }
-}
-
-/// The JSON part of a result; the arrays travel as payload frames. `sets` is
-/// left out when it is just `last`.
-struct ResultHeader: Codable {
-    var taskID: String
-    var attempt: Int
-    var score: Double
-    var shapes: [[Int]]
-    var sets: [String]?
-}
+// Worker → coordinator, a finished task's predictions: `TaskResult` (ResultMessage.swift).
 
 /// Worker → coordinator: the task could not be trained, or (`handedBack`) the
 /// worker is stopping and returns it untouched, which does not use up an attempt.

@@ -1,21 +1,23 @@
 import Foundation
 
-/// The Foldwise wire protocol, version 2 (in the spirit of ZeroMQ's Paranoid Pirate;
-/// version 2 lets a welcome carry files).
+/// The Foldwise wire protocol, version 3 (in the spirit of ZeroMQ's Paranoid Pirate;
+/// version 2 lets a welcome carry files, version 3 types the result message).
 ///
 /// A message is the frames [signature, command, header, payload…]:
 /// - signature: "FWP" and the protocol version byte;
 /// - command: one byte (`Command`);
 /// - header: UTF-8 JSON with sorted keys, so equal messages are equal bytes;
-/// - payloads: little-endian Float32 arrays, shapes in the header (results, and
-///   a distilled task's teacher); a welcome's files (`ShippedFile`), raw bytes.
+/// - payloads: a result's validation rows (little-endian Int64) and its named
+///   prediction sets (little-endian Float32), laid out by `ResultLayout`; a
+///   distilled task's teacher, Float32 arrays whose shapes the header gives;
+///   a welcome's files (`ShippedFile`), raw bytes.
 /// Either side that hears nothing for `liveness` heartbeat intervals treats the
 /// other as gone; a worker then reconnects after 0.5 s, doubling up to 8 s. A
 /// hello waits that long for its welcome, then twice as long after each
 /// unanswered hello, up to 32 times (a welcome with a large checkpoint on a
-/// slow link takes longer to arrive whole).
+/// slow link takes longer to arrive whole). docs/PROTOCOL.md describes it on one screen.
 public enum WireProtocol {
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     public static let signature: [UInt8] = [0x46, 0x57, 0x50, version]
     public static let heartbeatInterval = 1.0
     public static let liveness = 3
@@ -35,6 +37,8 @@ public enum ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownCommand([UInt8])
     case malformedHeader(command: Command, reason: String)
     case payloadMismatch(command: Command, reason: String)
+    /// A result whose header parsed but whose contents are refused: the attempt fails.
+    case invalidResult(taskID: String, attempt: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -50,6 +54,8 @@ public enum ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(command) header is not valid: \(reason); the peer runs a different Foldwise release or the message was damaged"
         case .payloadMismatch(let command, let reason):
             return "\(command) payload frames do not match the header: \(reason); the message was damaged or built by a different release"
+        case .invalidResult(let taskID, let attempt, let reason):
+            return "result of task \(taskID) attempt \(attempt) refused: \(reason)"
         }
     }
 }
@@ -85,10 +91,8 @@ extension Message {
             payloads = body.teacher.map { Self.littleEndianBytes($0.scalars) }
         case .progress(let body): header = Self.json(body)
         case .result(let body):
-            header = Self.json(ResultHeader(taskID: body.taskID, attempt: body.attempt, score: body.score,
-                                            shapes: body.payloads.map(\.shape),
-                                            sets: body.sets == TaskResult.defaultSets ? nil : body.sets))
-            payloads = body.payloads.map { Self.littleEndianBytes($0.scalars) }
+            let layout = ResultLayout.encode(body)
+            (header, payloads) = (Self.json(layout.header), layout.payloads)
         case .failure(let body): header = Self.json(body)
         case .cancel(let body): header = Self.json(body)
         case .shutdown(let body): header = Self.json(body)
@@ -125,18 +129,13 @@ extension Message {
             assignment.announcedShapes = []
             return .task(assignment)
         case .progress: return .progress(try parse(header, command))
-        case .result: return .result(try result(header: try parse(header, command), frames: payloads))
+        case .result: return .result(try ResultLayout.decode(try parse(header, command), payloads: payloads))
         case .failure: return .failure(try parse(header, command))
         case .heartbeat: _ = try parse(header, command) as EmptyHeader; return .heartbeat
         case .cancel: return .cancel(try parse(header, command))
         case .shutdown: return .shutdown(try parse(header, command))
         case .reject: return .reject(try parse(header, command))
         }
-    }
-
-    private static func result(header: ResultHeader, frames: [[UInt8]]) throws(ProtocolError) -> TaskResult {
-        TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,
-                   sets: header.sets ?? TaskResult.defaultSets, payloads: try arrays(shapes: header.shapes, frames: frames, command: .result))
     }
 
     /// The welcome's payload frames as the files its header announced, each of

@@ -8,7 +8,7 @@ public enum WorkerEvent: Sendable, Hashable {
     case manifestLoaded(hash: String, datasetFingerprint: String)
     case manifestFailed(String)
     case taskProgress(EpochRecord, epochs: Int)
-    case taskFinished(score: Double, sets: [String], payloads: [Payload])
+    case taskFinished(score: Double, predictions: TaskPredictions)
     case taskFailed(String)
     /// SIGTERM: hand the current task back and exit.
     case stopRequested(reason: String)
@@ -88,11 +88,11 @@ public struct WorkerLogic: Sendable {
                                         epochs: epochs, trainLoss: record.trainLoss, validationLoss: record.validationLoss,
                                         validationScore: record.validationScore, learningRate: record.learningRate,
                                         seconds: record.seconds)), now: now, &actions)
-        case .taskFinished(let score, let sets, let payloads):
+        case .taskFinished(let score, let predictions):
             guard case .working(let assignment) = state else { return [.log("dropped the result of a cancelled task")] }
             state = .ready  // a result also says the worker is ready for the next task
-            send(.result(TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score, sets: sets,
-                                    payloads: payloads)),
+            send(.result(TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score,
+                                    predictions: predictions)),
                  now: now, &actions)
         case .taskFailed(let message):
             guard case .working(let assignment) = state else { return [.log("dropped the failure of a cancelled task: \(message)")] }

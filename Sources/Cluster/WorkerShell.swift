@@ -60,9 +60,8 @@ public final class StopRequest: @unchecked Sendable {
 ///
 /// Started without a manifest it takes the coordinator's from the welcome and
 /// loads its data, with the data folder mapped onto `dataRoot` when given.
-/// A result carries, per prediction set, the OOF probabilities [rows, K] and
-/// the test probabilities [test rows, K], then the validation row indices as
-/// Float32 (exact below 2^24 rows). Compute threads are the caller's setting
+/// A finished fold goes back as its `TaskPredictions` (every named set; the
+/// wire layout is `ResultLayout`'s). Compute threads are the caller's setting
 /// (`ComputeThreads.set`); `threads` is announced in the hello and used to decode images.
 public final class WorkerShell {
     public let endpoint: String
@@ -263,8 +262,7 @@ public final class WorkerShell {
                 inbox.post(.taskProgress(record, epochs: epochs), generation: generation)
             }, isCancelled: { inbox.isStale(generation) })
             guard let result else { return }
-            inbox.post(.taskFinished(score: result.score, sets: Self.setNames(of: result), payloads: Self.payloads(of: result)),
-                       generation: generation)
+            inbox.post(.taskFinished(score: result.score, predictions: TaskPredictions(result)), generation: generation)
         }
         // Training recurses through the layers; give it a main-thread-sized stack.
         thread.stackSize = 8 << 20
@@ -278,22 +276,6 @@ public final class WorkerShell {
                                        temperature: extras.temperature, alpha: extras.alpha)
         let teacher = assignment.teacher.map(\.scalars)
         return try TaskInputs(header: header, teacherTrain: teacher.first, teacherTest: teacher.count > 1 ? teacher[1] : nil)
-    }
-
-    /// `last`, then the snapshot and SWA sets the model asked for.
-    public static func setNames(of result: FoldResult) -> [String] {
-        TaskResult.defaultSets + result.extraSets.map(\.name)
-    }
-
-    /// OOF and test of every set (in `setNames` order), then the validation rows.
-    public static func payloads(of result: FoldResult) -> [Payload] {
-        var payloads = [Payload(shape: result.oof.shape, scalars: result.oof.scalars),
-                        Payload(shape: result.test.shape, scalars: result.test.scalars)]
-        for set in result.extraSets {
-            payloads += [Payload(shape: set.oof.shape, scalars: set.oof.scalars),
-                         Payload(shape: set.test.shape, scalars: set.test.scalars)]
-        }
-        return payloads + [Payload(shape: [result.validationRows.count], scalars: result.validationRows.map(Float.init))]
     }
 
     private func connect() throws {

@@ -216,8 +216,8 @@ final class ClusterCommandTests: XCTestCase {
         worker.send(SIGSTOP)
 
         // A hand-made DEALER (real ZMTP) sending frames that are not Foldwise messages.
-        // The binary's protocol, version 2 ("FWP" + version; this target does not link Cluster).
-        let signature: [UInt8] = [0x46, 0x57, 0x50, 0x02]
+        // The binary's protocol, version 3 ("FWP" + version; this target does not link Cluster).
+        let signature: [UInt8] = [0x46, 0x57, 0x50, 0x03]
         let frames: [[[UInt8]]] = [
             [Array("XYZ!".utf8), [0x01], Array("{}".utf8)],
             [[0x46, 0x57, 0x50, 0x09], [0x01], Array("{}".utf8)],
@@ -242,7 +242,7 @@ final class ClusterCommandTests: XCTestCase {
             XCTAssertEqual(answer.first, signature)
             XCTAssertEqual(answer.dropFirst().first, [0x0B])
             let header = String(decoding: answer.last ?? [], as: UTF8.self)
-            XCTAssertTrue(header.contains("protocol version 9") && header.contains("version 2"), header)
+            XCTAssertTrue(header.contains("protocol version 9") && header.contains("version 3"), header)
         }
         coordinator.assertExits(0)
         worker.assertExits(0)

@@ -14,7 +14,8 @@ final class CoordinatorLogicTests: XCTestCase {
     }
 
     func result(_ assignment: TaskAssignment, score: Double = 0.5) -> Message {
-        .result(TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score, payloads: [Payload(shape: [1], scalars: [1])]))
+        .result(TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score, predictions: TaskPredictions(
+            validationRows: [0], testRows: 1, classes: 1, sets: [SetPredictions(name: "last", oof: [1], test: [1])])))
     }
 
     /// Hello and ready from each peer at `now`; returns the tasks they were given.
@@ -123,12 +124,17 @@ final class CoordinatorLogicTests: XCTestCase {
         guard case .send(w1, .reject(let reject))? = actions.first(where: { if case .send = $0 { true } else { false } }) else {
             return XCTFail("\(actions)")
         }
-        XCTAssertTrue(reject.reason.contains("version 1") && reject.reason.contains("version 2"), reject.reason)
+        XCTAssertTrue(reject.reason.contains("version 1") && reject.reason.contains("version \(WireProtocol.version)"), reject.reason)
         XCTAssertTrue(logs(actions).contains { $0.contains(reject.reason) })
         XCTAssertTrue(assignments(coordinator.handle(.received(w1, .ready), now: 0)).isEmpty, "a rejected worker gets no task")
-        let undecodable = coordinator.handle(.undecodable(w2, .unknownVersion(received: 7, supported: 2)), now: 0)
-        guard case .send(w2, .reject(let other))? = undecodable.last else { return XCTFail("\(undecodable)") }
-        XCTAssertTrue(other.reason.contains("version 7") && other.reason.contains("version 2"), other.reason)
+        // A version 2 worker's hello cannot be decoded at all; the reject still names both versions.
+        var olderHello = Message.hello(Hello(protocolVersion: 2, workerID: "old", host: "h", threads: 1, datasetFingerprint: "fp01")).encode()
+        olderHello[0] = Array("FWP".utf8) + [2]
+        XCTAssertThrowsError(try Message.decode(olderHello)) { error in
+            let undecodable = coordinator.handle(.undecodable(w2, error as! ProtocolError), now: 0)
+            guard case .send(w2, .reject(let other))? = undecodable.last else { return XCTFail("\(undecodable)") }
+            XCTAssertTrue(other.reason.contains("version 2") && other.reason.contains("version 3"), other.reason)
+        }
     }
 
     func testWrongDatasetFingerprintIsRejectedNamingBothFingerprints() {
@@ -183,17 +189,17 @@ final class CoordinatorLogicTests: XCTestCase {
         var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 1, datasetFingerprint: "fp01")
         let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
         coordinator.manifestOffer = offer
-        let bare = Message.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 1, datasetFingerprint: ""))
+        let bare = Message.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "a", host: "node-a", threads: 1, datasetFingerprint: ""))
         XCTAssertEqual(coordinator.handle(.received(w1, bare), now: 0).filter { if case .send = $0 { true } else { false } },
                        [.send(w1, .welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer)))])
         XCTAssertEqual(coordinator.summary.workers, 0, "not admitted before it has the data")
         XCTAssertTrue(assignments(coordinator.handle(.received(w1, .ready), now: 0.1)).isEmpty)
-        let loaded = Message.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 1, datasetFingerprint: "fp01",
+        let loaded = Message.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "a", host: "node-a", threads: 1, datasetFingerprint: "fp01",
                                          manifestHash: "m1"))
         XCTAssertTrue(coordinator.handle(.received(w1, loaded), now: 0.2).contains(.send(w1, .welcome(Welcome(workerID: "a", heartbeatInterval: 1)))))
         XCTAssertEqual(assignments(coordinator.handle(.received(w1, .ready), now: 0.3)).map(\.1), [TaskAssignment(task: tasks[0], attempt: 1)])
         // Loaded for the manifest but from other data: rejected like any mismatch.
-        let other = Message.hello(Hello(protocolVersion: 2, workerID: "b", host: "node-b", threads: 1, datasetFingerprint: "fp02",
+        let other = Message.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "b", host: "node-b", threads: 1, datasetFingerprint: "fp02",
                                         manifestHash: "m1"))
         XCTAssertTrue(coordinator.handle(.received(w2, other), now: 0.4).contains {
             if case .send(w2, .reject(let reject)) = $0 { reject.reason.contains("fp02") } else { false }

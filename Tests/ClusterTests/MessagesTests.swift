@@ -7,7 +7,7 @@ import Training
 final class MessagesTests: XCTestCase {
     static let task = ClusterTask(manifestHash: "abc123", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 7, fold: 2))
     static let taskID = "90c640d898ab2585"
-    let signature = hex("46575002")
+    let signature = hex("46575003")
 
     private func assertGolden(_ message: Message, _ frames: [[UInt8]], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(message.encode(), frames, "encode", file: file, line: line)
@@ -127,32 +127,27 @@ final class MessagesTests: XCTestCase {
                         """)])
     }
 
-    func testResultWithTwoPayloads() {
-        // {"attempt":1,"score":0.9375,"shapes":[[2,1],[1]],"taskID":"90c640d898ab2585"}
-        let result = TaskResult(taskID: Self.taskID, attempt: 1, score: 0.9375,
-                                payloads: [Payload(shape: [2, 1], scalars: [1, -2.5]), Payload(shape: [1], scalars: [0.5])])
-        assertGolden(.result(result),
-                     [signature, hex("06"), hex("""
-                        7b226174 74656d70 74223a31 2c227363 6f726522 3a302e39 3337352c 22736861
-                        70657322 3a5b5b32 2c315d2c 5b315d5d 2c227461 736b4944 223a2239 30633634
-                        30643839 38616232 35383522 7d
-                        """),
-                      hex("0000803f 000020c0"),   // 1.0, -2.5 little-endian
-                      hex("0000003f")])           // 0.5
-    }
-
+    /// The result layout (`ResultLayout`): the header names the sets and the sizes,
+    /// then the validation rows as Int64 (2^24 + 1 would not survive Float32), then
+    /// OOF [rows, K] and test [test rows, K] per set as Float32. A layout change fails here.
     func testResultWithNamedSets() {
-        // {"attempt":1,"score":0.5,"sets":["last","swa"],"shapes":[[1,2],[1,2],[1,2],[1,2],[1]],"taskID":"90c640d898ab2585"}
-        let pair = Payload(shape: [1, 2], scalars: [0.25, 0.75])
-        let result = TaskResult(taskID: Self.taskID, attempt: 1, score: 0.5, sets: ["last", "swa"],
-                                payloads: [pair, pair, pair, pair, Payload(shape: [1], scalars: [3])])
-        assertGolden(.result(result),
+        // {"attempt":1,"classes":2,"rows":2,"score":0.5,"sets":["last","swa"],"taskID":"90c640d898ab2585","testRows":1}
+        let predictions = TaskPredictions(validationRows: [3, 16_777_217], testRows: 1, classes: 2, sets: [
+            SetPredictions(name: "last", oof: [0.25, 0.75, 1, 0], test: [0.5, 0.5]),
+            SetPredictions(name: "swa", oof: [0.5, 0.5, 0.125, 0.875], test: [1, 0]),
+        ])
+        assertGolden(.result(TaskResult(taskID: Self.taskID, attempt: 1, score: 0.5, predictions: predictions)),
                      [signature, hex("06"), hex("""
-                        7b226174 74656d70 74223a31 2c227363 6f726522 3a302e35 2c227365 7473223a
-                        5b226c61 7374222c 22737761 225d2c22 73686170 6573223a 5b5b312c 325d2c5b
-                        312c325d 2c5b312c 325d2c5b 312c325d 2c5b315d 5d2c2274 61736b49 44223a22
-                        39306336 34306438 39386162 32353835 227d
-                        """)] + Array(repeating: hex("0000803e 0000403f"), count: 4) + [hex("00004040")])
+                        7b226174 74656d70 74223a31 2c22636c 61737365 73223a32 2c22726f 7773223a
+                        322c2273 636f7265 223a302e 352c2273 65747322 3a5b226c 61737422 2c227377
+                        61225d2c 22746173 6b494422 3a223930 63363430 64383938 61623235 3835222c
+                        22746573 74526f77 73223a31 7d
+                        """),
+                      hex("03000000 00000000  01000001 00000000"),  // rows 3 and 2^24 + 1, Int64 little-endian
+                      hex("0000803e 0000403f  0000803f 00000000"),  // last OOF: [0.25, 0.75], [1, 0]
+                      hex("0000003f 0000003f"),                     // last test: [0.5, 0.5]
+                      hex("0000003f 0000003f  0000003e 0000603f"),  // swa OOF: [0.5, 0.5], [0.125, 0.875]
+                      hex("0000803f 00000000")])                    // swa test: [1, 0]
     }
 
     func testTaskWithPseudoLabelsAndATeacher() throws {

@@ -1,8 +1,9 @@
 import XCTest
+import Training
 @testable import Cluster
 
 final class ProtocolTests: XCTestCase {
-    let signature = hex("46575002")
+    let signature = hex("46575003")
 
     private func assertError(_ frames: [[UInt8]], _ expected: ProtocolError, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try Message.decode(frames), file: file, line: line) { error in
@@ -15,8 +16,8 @@ final class ProtocolTests: XCTestCase {
     }
 
     func testFixedConstants() {
-        XCTAssertEqual(WireProtocol.version, 2)
-        XCTAssertEqual(WireProtocol.signature, Array("FWP".utf8) + [2])
+        XCTAssertEqual(WireProtocol.version, 3)
+        XCTAssertEqual(WireProtocol.signature, Array("FWP".utf8) + [3])
         XCTAssertEqual(WireProtocol.heartbeatInterval, 1)
         XCTAssertEqual(WireProtocol.liveness, 3)
         XCTAssertEqual(WireProtocol.reconnectInitialDelay, 0.5)
@@ -36,9 +37,11 @@ final class ProtocolTests: XCTestCase {
     }
 
     func testUnknownVersionNamesBothVersions() {
-        assertError([hex("46575001"), hex("03"), hex("7b7d")], .unknownVersion(received: 1, supported: 2))
-        let text = ProtocolError.unknownVersion(received: 1, supported: 2).description
-        XCTAssertTrue(text.contains("version 1") && text.contains("version 2"), text)
+        assertError([hex("46575001"), hex("03"), hex("7b7d")], .unknownVersion(received: 1, supported: 3))
+        // A version 2 worker (Float32 validation rows) is refused at its first frame, before its hello is read.
+        assertError([hex("46575002"), hex("01"), hex("7b7d")], .unknownVersion(received: 2, supported: 3))
+        let text = ProtocolError.unknownVersion(received: 2, supported: 3).description
+        XCTAssertTrue(text.contains("version 2") && text.contains("version 3"), text)
     }
 
     func testUnknownCommand() {
@@ -63,25 +66,29 @@ final class ProtocolTests: XCTestCase {
         XCTAssertTrue(reason.contains("datasetFingerprint") || reason.contains("protocolVersion") || reason.contains("threads"), reason)
     }
 
+    /// A distilled task's teacher arrays must match the shapes its header announces.
     func testPayloadCountAndShapeMismatch() {
-        let header = Array(#"{"attempt":1,"score":0.5,"shapes":[[2]],"taskID":"t"}"#.utf8)
-        guard case .payloadMismatch(.result, let countReason)? = decodeError([signature, hex("06"), header]) else {
+        let task = ClusterTask(manifestHash: "m", stage: "distill", round: 1, fold: FoldTask(model: "r", seed: 1, fold: 0))
+        let frames = Message.task(TaskAssignment(task: task, attempt: 1, teacher: [Payload(shape: [2], scalars: [1, 2])])).encode()
+        func header(shapes: String) -> [UInt8] {
+            Array(String(decoding: frames[2], as: UTF8.self).replacingOccurrences(of: #""shapes":[[2]]"#, with: #""shapes":"# + shapes).utf8)
+        }
+        XCTAssertEqual(header(shapes: "[[2]]"), frames[2])
+        guard case .payloadMismatch(.task, let countReason)? = decodeError(Array(frames.prefix(3))) else {
             return XCTFail("a missing payload frame")
         }
         XCTAssertTrue(countReason.contains("1 shapes") && countReason.contains("0 payload"), countReason)
-        guard case .payloadMismatch(.result, let shapeReason)? = decodeError([signature, hex("06"), header, hex("0000803f")]) else {
+        guard case .payloadMismatch(.task, let shapeReason)? = decodeError(Array(frames.prefix(3)) + [hex("0000803f")]) else {
             return XCTFail("4 bytes for shape [2]")
         }
         XCTAssertTrue(shapeReason.contains("4 bytes") && shapeReason.contains("8"), shapeReason)
-        guard case .payloadMismatch(.result, _)? = decodeError([signature, hex("06"), header, hex("0000803f0000")]) else {
+        guard case .payloadMismatch(.task, _)? = decodeError(Array(frames.prefix(3)) + [hex("0000803f0000")]) else {
             return XCTFail("bytes not a multiple of 4")
         }
-        let negative = Array(#"{"attempt":1,"score":0.5,"shapes":[[-1,-4]],"taskID":"t"}"#.utf8)
-        guard case .payloadMismatch? = decodeError([signature, hex("06"), negative, hex("0000803f")]) else {
+        guard case .payloadMismatch? = decodeError([signature, hex("04"), header(shapes: "[[-1,-4]]"), hex("0000803f")]) else {
             return XCTFail("negative dimensions")
         }
-        let huge = Array(#"{"attempt":1,"score":0.5,"shapes":[[4611686018427387904,4]],"taskID":"t"}"#.utf8)
-        guard case .payloadMismatch? = decodeError([signature, hex("06"), huge, []]) else {
+        guard case .payloadMismatch? = decodeError([signature, hex("04"), header(shapes: "[[4611686018427387904,4]]"), []]) else {
             return XCTFail("overflowing shape")
         }
         guard case .payloadMismatch(.heartbeat, _)? = decodeError([signature, hex("08"), hex("7b7d"), hex("00000000")]) else {
@@ -115,7 +122,9 @@ final class ProtocolTests: XCTestCase {
         var random = SplitMix64(seed: 0x5eed)
         let valid: [[[UInt8]]] = [
             Message.ready.encode(),
-            Message.result(TaskResult(taskID: "t", attempt: 1, score: 1, payloads: [Payload(shape: [2], scalars: [1, 2])])).encode(),
+            Message.result(TaskResult(taskID: "t", attempt: 1, score: 1, predictions: TaskPredictions(
+                validationRows: [4, 0], testRows: 1, classes: 2,
+                sets: [SetPredictions(name: "last", oof: [0.5, 0.5, 1, 0], test: [0, 1])]))).encode(),
             Message.hello(Hello(protocolVersion: 1, workerID: "w", host: "h", threads: 1, datasetFingerprint: "f")).encode(),
         ]
         var decoded = 0

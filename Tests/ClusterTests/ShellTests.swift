@@ -29,6 +29,7 @@ final class ShellTests: XCTestCase {
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint,
                                                database: try ExperimentDatabase.open(at: databaseURL))
+        coordinator.dataShape = DataShape(data)
         let port = try XCTUnwrap(coordinator.port)
         let outcomes = Outcomes()
         for index in 0..<2 {
@@ -288,6 +289,7 @@ final class ShellTests: XCTestCase {
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
         defer { coordinator.close(linger: 0) }
+        coordinator.dataShape = DataShape(data)
         let port = try XCTUnwrap(coordinator.port)
         let outcomes = Outcomes(), workerLog = Outcomes()
         Thread {

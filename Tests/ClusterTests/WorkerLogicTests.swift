@@ -6,6 +6,8 @@ import Training
 /// coordinator and two workers exchanging encoded frames.
 final class WorkerLogicTests: XCTestCase {
     let task = ClusterTask(manifestHash: "m1", stage: "base", round: 0, fold: FoldTask(model: "resnet", seed: 1, fold: 0))
+    static let predictions = TaskPredictions(validationRows: [0], testRows: 1, classes: 1,
+                                             sets: [SetPredictions(name: "last", oof: [1], test: [1])])
 
     func makeWorker(_ id: String = "a") -> WorkerLogic {
         WorkerLogic(workerID: id, host: "node-\(id)", threads: 2, datasetFingerprint: "fp01")
@@ -23,7 +25,7 @@ final class WorkerLogicTests: XCTestCase {
     func testHandshakeTaskProgressAndResult() {
         var worker = makeWorker()
         XCTAssertEqual(worker.handle(.connected, now: 0),
-                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01")))])
+                       [.send(.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01")))])
         XCTAssertEqual(worker.state, .helloSent)
         let welcome = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0.1)
         XCTAssertEqual(welcome.last, .send(.ready))
@@ -34,9 +36,10 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(worker.handle(.taskProgress(record, epochs: 4), now: 0.3),
                        [.send(.progress(TaskProgress(taskID: task.id, attempt: 3, epoch: 1, epochs: 4, trainLoss: 0.5, validationLoss: 0.4,
                                                      validationScore: 0.9, learningRate: 0.01, seconds: 2)))])
-        let payload = Payload(shape: [2], scalars: [0.25, 0.75])
-        XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, sets: ["last"], payloads: [payload]), now: 0.4),
-                       [.send(.result(TaskResult(taskID: task.id, attempt: 3, score: 0.9, payloads: [payload])))])
+        let predictions = TaskPredictions(validationRows: [5], testRows: 1, classes: 2,
+                                          sets: [SetPredictions(name: "last", oof: [0.25, 0.75], test: [1, 0])])
+        XCTAssertEqual(worker.handle(.taskFinished(score: 0.9, predictions: predictions), now: 0.4),
+                       [.send(.result(TaskResult(taskID: task.id, attempt: 3, score: 0.9, predictions: predictions)))])
         XCTAssertEqual(worker.state, .ready)
     }
 
@@ -104,7 +107,7 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(actions.first, .cancelTask)
         XCTAssertEqual(actions.last, .reconnect(after: 0.5))
         XCTAssertEqual(worker.state, .connecting)
-        XCTAssertEqual(worker.handle(.taskFinished(score: 1, sets: ["last"], payloads: []), now: 3.1), [.log("dropped the result of a cancelled task")])
+        XCTAssertEqual(worker.handle(.taskFinished(score: 1, predictions: Self.predictions), now: 3.1), [.log("dropped the result of a cancelled task")])
     }
 
     func testRejectAndShutdownExitWithTheReason() {
@@ -169,7 +172,7 @@ final class WorkerLogicTests: XCTestCase {
             }
             now += 0.25
             for (index, finish) in training where finish <= now && alive(index) {
-                run(index, workers[index].handle(.taskFinished(score: 1, sets: ["last"], payloads: [Payload(shape: [1], scalars: [1])]), now: now))
+                run(index, workers[index].handle(.taskFinished(score: 1, predictions: Self.predictions), now: now))
             }
             for index in workers.indices where alive(index) { run(index, workers[index].handle(.tick, now: now)) }
             coordinate(coordinator.handle(.tick, now: now))
@@ -183,14 +186,14 @@ final class WorkerLogicTests: XCTestCase {
     func testWorkerWithoutAManifestLoadsTheOfferedOneThenSaysHelloWithItsData() {
         var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
         XCTAssertEqual(worker.handle(.connected, now: 0),
-                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "")))])
+                       [.send(.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "")))])
         let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
         let actions = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
         XCTAssertEqual(actions.last, .loadManifest(offer))
         XCTAssertEqual(worker.state, .loading(offer))
         XCTAssertEqual(worker.handle(.tick, now: 30), [], "loading data can take long: no liveness, no heartbeats")
         XCTAssertEqual(worker.handle(.manifestLoaded(hash: "m1", datasetFingerprint: "fp01"), now: 31),
-                       [.send(.hello(Hello(protocolVersion: 2, workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01",
+                       [.send(.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "a", host: "node-a", threads: 2, datasetFingerprint: "fp01",
                                            manifestHash: "m1")))])
         XCTAssertEqual(worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 31.1).last, .send(.ready))
     }

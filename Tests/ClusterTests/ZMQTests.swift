@@ -47,11 +47,17 @@ final class ZMQTests: XCTestCase {
         let context = try ZMQContext()
         let (router, dealer) = try pair(context)
         var random = SystemRandomNumberGenerator()
-        let scalars = (0..<262_144).map { _ in Float.random(in: -1...1, using: &random) }
-        let result = Message.result(TaskResult(taskID: "t1", attempt: 1, score: 0.5,
-                                               payloads: [Payload(shape: [512, 512], scalars: scalars)]))
+        // 512 rows of 512 random class probabilities: a 1 MiB OOF frame.
+        let oof = (0..<512).flatMap { _ in
+            let weights = (0..<512).map { _ in Float.random(in: 0.5...1.5, using: &random) }
+            let total = weights.reduce(0, +)
+            return weights.map { $0 / total }
+        }
+        let predictions = TaskPredictions(validationRows: Array(0..<512), testRows: 0, classes: 512,
+                                          sets: [SetPredictions(name: "last", oof: oof, test: [])])
+        let result = Message.result(TaskResult(taskID: "t1", attempt: 1, score: 0.5, predictions: predictions))
         let frames = result.encode()
-        XCTAssertEqual(frames.last?.count, 1 << 20)
+        XCTAssertEqual(frames[4].count, 1 << 20)
         try dealer.send(frames: frames)
 
         let received = try XCTUnwrap(router.receive(timeout: 5))
@@ -59,7 +65,7 @@ final class ZMQTests: XCTestCase {
         guard case .result(let decoded) = try Message.decode(Array(received.dropFirst())) else {
             return XCTFail("expected a result message")
         }
-        XCTAssertEqual(decoded.payloads.first?.scalars, scalars)
+        XCTAssertEqual(decoded.predictions.sets.first?.oof, oof)
     }
 
     func testReceiveTimesOutPromptlyWithNil() throws {
