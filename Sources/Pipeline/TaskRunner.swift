@@ -71,21 +71,11 @@ public struct InProcessRunner: TaskRunner {
             try taskInputs.validate(trainRows: data.train.ids.count, testRows: data.test.ids.count, classes: data.classes)
             let attempt = try database.startAttempt(taskID: task.id, worker: "in-process", host: "localhost")
             guard let result = runner.run(task.fold, inputs: taskInputs, progress: { _ in }, isCancelled: { false }) else { return false }
-            try database.completeTask(taskID: task.id, attempt: attempt, predictions: result.predictionSets,
+            try database.completeTask(taskID: task.id, attempt: attempt, predictions: TaskPredictions(result).records,
                                       validationRows: result.validationRows, scores: [manifest.metric.rawValue: result.score])
         }
         return true
     }
 
     public func compute<T>(_ work: @escaping () throws -> T) throws -> T { try work() }
-}
-
-extension FoldResult {
-    /// Every set the task reports (`last`, then the model's extra sets), OOF and test each.
-    public var predictionSets: [PredictionSet] {
-        ([NamedPredictions(name: "last", oof: oof, test: test)] + extraSets).flatMap { set in
-            [PredictionSet(name: set.name, kind: .oof, shape: set.oof.shape, values: set.oof.scalars),
-             PredictionSet(name: set.name, kind: .test, shape: set.test.shape, values: set.test.scalars)]
-        }
-    }
 }
