@@ -5,6 +5,7 @@ import Engine
 import Kernels
 import Foundation
 import Manifests
+import Pipeline
 import Storage
 import Training
 
@@ -30,6 +31,8 @@ struct Foldwise: ParsableCommand {
         } catch let error as CheckpointError {
             fail(error.description)
         } catch let error as UserInputError {
+            fail(error.description)
+        } catch let error as PipelineError {
             fail(error.description)
         } catch let error as StorageError {
             fail(error.description)
