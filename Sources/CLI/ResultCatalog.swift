@@ -76,7 +76,8 @@ struct ResultCatalog {
                                  fix: "pick one of: \(board.map(\.subject).joined(separator: ", "))")
         }
         let sample = directory.url.appendingPathComponent("sample_submission.csv")
-        let submission = try Submission(sample: sample, idColumn: manifest.data.idColumn, classNames: classNames)
+        let submission = try Submission(sample: sample, idColumn: manifest.data.idColumn, classNames: classNames,
+                                        probabilities: manifest.submission.format.writesProbabilities(for: metric))
         let testIDs = try String(contentsOf: directory.url.appendingPathComponent("test_ids.csv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map(String.init)
         let target = directory.url.appendingPathComponent("submission.csv")
