@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
         let files = try PredictionFiles(directory: URL(fileURLWithPath: out ?? "runs/\(loaded.name)"), manifest: loaded,
                                         dataFingerprint: data.fingerprint)
         let common = try files.writeCommon(data: data, seeds: loaded.cv.seeds)
-        let metric = Metric(rawValue: loaded.metric.rawValue) ?? .accuracy
+        let metric = Metric(loaded.metric)
         let progress = ProgressDisplay(totalEpochs: tasks.reduce(0) { $0 + loaded.model(named: $1.model)!.epochs },
                                        metricName: metric.rawValue)
         progress.message("foldwise: \(tasks.count) task\(tasks.count == 1 ? "" : "s") on \(data.train.ids.count) train / "

@@ -10,6 +10,16 @@ public enum Metric: String, Sendable, CaseIterable, Codable {
 
     public var higherIsBetter: Bool { self != .logLoss }
 
+    /// Whether the metric reads the probabilities themselves (roc_auc, log_loss)
+    /// rather than only the predicted class (accuracy, macro_f1): a submission
+    /// for it should carry probabilities, since hard labels lose the ranking.
+    public var scoresProbabilities: Bool {
+        switch self {
+        case .rocAUC, .logLoss: true
+        case .accuracy, .macroF1: false
+        }
+    }
+
     public func score(probabilities: [Float], classes: Int, labels: [Int]) -> Double {
         precondition(classes >= 1 && probabilities.count == labels.count * classes,
                      "Metric.\(rawValue): \(probabilities.count) probabilities for \(labels.count) rows of \(classes) classes")

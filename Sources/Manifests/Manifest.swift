@@ -12,6 +12,8 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var cluster: ClusterSection
     /// The level-2 stage (blends, stackers); nil: none.
     public var ensemble: EnsembleSection?
+    /// Labels or probabilities in `submission.csv`. Not in `hash`; in the canonical JSON only when not the default.
+    public var submission: SubmissionSection
     /// Where the manifest was loaded from; relative data paths resolve against its folder.
     /// Not part of the canonical JSON, so moving a project does not change its hash.
     public var file: URL?
@@ -24,13 +26,14 @@ public struct Manifest: Sendable, Equatable, Codable {
     public var localCopies: [String: URL] = [:]
 
     private enum CodingKeys: String, CodingKey {
-        case name, data, cv, metric, models, cluster, ensemble
+        case name, data, cv, metric, models, cluster, ensemble, submission
     }
 
     public init(name: String, data: DataSection, cv: CVSection = CVSection(), metric: MetricName = .accuracy,
                 models: [ModelSpec], cluster: ClusterSection = ClusterSection(), ensemble: EnsembleSection? = nil,
-                file: URL? = nil) {
+                submission: SubmissionSection = SubmissionSection(), file: URL? = nil) {
         self.ensemble = ensemble
+        self.submission = submission
         self.name = name
         self.data = data
         self.cv = cv
@@ -49,7 +52,8 @@ public struct Manifest: Sendable, Equatable, Codable {
                   metric: try container.decode(MetricName.self, forKey: .metric),
                   models: try container.decode([ModelSpec].self, forKey: .models),
                   cluster: try container.decodeIfPresent(ClusterSection.self, forKey: .cluster) ?? ClusterSection(),
-                  ensemble: try container.decodeIfPresent(EnsembleSection.self, forKey: .ensemble))
+                  ensemble: try container.decodeIfPresent(EnsembleSection.self, forKey: .ensemble),
+                  submission: try container.decodeIfPresent(SubmissionSection.self, forKey: .submission) ?? SubmissionSection())
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -62,10 +66,12 @@ public struct Manifest: Sendable, Equatable, Codable {
         if encoder.userInfo[Self.omitsClusterKey] as? Bool != true {
             try container.encode(cluster, forKey: .cluster)
             try container.encodeIfPresent(ensemble, forKey: .ensemble)
+            // The default is left out, so manifests without the key keep their canonical JSON.
+            if submission != SubmissionSection() { try container.encode(submission, forKey: .submission) }
         }
     }
 
-    /// Set in an encoder's `userInfo` to leave `cluster` and `ensemble` out, as `hash` does.
+    /// Set in an encoder's `userInfo` to leave `cluster`, `ensemble` and `submission` out, as `hash` does.
     private static var omitsClusterKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "foldwise.omitsCluster")! }
 
     public static func load(_ url: URL) throws -> Manifest {
@@ -160,9 +166,9 @@ public struct Manifest: Sendable, Equatable, Codable {
         return text
     }
 
-    /// 64-bit FNV-1a of the canonical JSON without `cluster` and `ensemble`, as 16 hex digits;
-    /// tasks are keyed by it. Retry and heartbeat settings and the level-2 stage do not change
-    /// what the base models learn, so they stay out.
+    /// 64-bit FNV-1a of the canonical JSON without `cluster`, `ensemble` and `submission`, as 16
+    /// hex digits; tasks are keyed by it. Retry and heartbeat settings, the level-2 stage and the
+    /// submission's format do not change what the base models learn, so they stay out.
     public var hash: String {
         let hex = String(Self.fnv1a(canonicalJSON(omittingCluster: true)), radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
@@ -201,7 +207,7 @@ public struct DataRootMapping: Sendable, Equatable {
 }
 
 extension Manifest {
-    static let keys = ["name", "data", "cv", "metric", "models", "cluster", "ensemble"]
+    static let keys = ["name", "data", "cv", "metric", "models", "cluster", "ensemble", "submission"]
 
     static func read(_ root: ValueNode) throws -> Manifest {
         let map = try root.mapping()
@@ -225,6 +231,7 @@ extension Manifest {
         }
         let cluster = try ClusterSection.read(map.optional("cluster"))
         let ensemble = try map.optional("ensemble").map { try EnsembleSection.read($0, models: models) }
-        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster, ensemble: ensemble)
+        return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster, ensemble: ensemble,
+                        submission: try SubmissionSection.read(map.optional("submission")))
     }
 }

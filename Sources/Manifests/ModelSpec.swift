@@ -76,7 +76,9 @@ extension ModelSpec {
                                      limit: 65_536)
         var schedule = try ScheduleSpec.read(map.optional("schedule"), epochs: epochs)
         let snapshots = try map.optional("snapshots").map { try SnapshotSpec.read($0, epochs: epochs, schedule: &schedule) }
-        let swa = try map.optional("swa").map { try SWASpec.read($0, epochs: epochs, schedule: schedule) }
+        let swa = try map.optional("swa").map {
+            try SWASpec.read($0, epochs: epochs, schedule: schedule, snapshots: snapshots, model: name)
+        }
         return ModelSpec(
             name: name, arch: arch, loss: try LossSpec.read(map.optional("loss")),
             optimizer: try OptimizerSpec.read(map.optional("optimizer")), lr: lr, schedule: schedule,

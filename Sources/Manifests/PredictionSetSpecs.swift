@@ -46,7 +46,9 @@ extension SnapshotSpec {
 }
 
 extension SWASpec {
-    static func read(_ value: ValueNode, epochs: Int, schedule: ScheduleSpec) throws -> SWASpec {
+    /// `snapshots` (already read) and `model` (its name) are for the overlap check.
+    static func read(_ value: ValueNode, epochs: Int, schedule: ScheduleSpec, snapshots: SnapshotSpec?,
+                     model: String) throws -> SWASpec {
         let map = try value.mapping()
         try map.checkKeys(["start_epoch", "lr"], section: "`swa`")
         let startNode = try map.required("start_epoch", example: "swa: {start_epoch: 6, lr: 1e-4}")
@@ -58,7 +60,27 @@ extension SWASpec {
         try lrNode.require(lr > 0 && lr < 10, "`lr` must be in 0<..<10, found \(lr)", fix: "write e.g. lr: 1e-4")
         try value.require(schedule.name != .plateau, "swa holds the learning rate constant, which a plateau schedule cannot",
                           fix: "use another schedule (e.g. cosine) with swa")
+        if let snapshots { try requireLastCycle(startNode, start: start, lr: lr, snapshots: snapshots, epochs: epochs, model: model) }
         return SWASpec(startEpoch: start, lr: lr)
+    }
+
+    /// SWA holds the learning rate from its start to the end of the run, so a
+    /// start before the last snapshot cycle would turn the later cycles'
+    /// snapshots into constant-lr models instead of the ends of cosine cycles.
+    /// SWA may share only the last cycle (whose snapshot is then taken at SWA's lr).
+    private static func requireLastCycle(_ node: ValueNode, start: Int, lr: Float, snapshots: SnapshotSpec, epochs: Int,
+                                         model: String) throws {
+        let cycleEpochs = epochs / snapshots.cycles
+        let lastCycleStart = epochs - cycleEpochs + 1
+        guard start < lastCycleStart else { return }
+        let firstHeld = (start - 1) / cycleEpochs + 1
+        throw node.error(
+            "model `\(model)`: `swa.start_epoch` \(start) falls before the last of its \(snapshots.cycles) snapshot cycles "
+                + "(`snapshots.cycles` \(snapshots.cycles) over \(epochs) epochs: the last cycle is epochs \(lastCycleStart)…\(epochs)); "
+                + "SWA holds the learning rate at \(lr) from epoch \(start) on, so snapshot-\(firstHeld) … snapshot-\(snapshots.cycles) "
+                + "would be constant-lr models, not the ends of cosine cycles",
+            fix: "start SWA in the last cycle (start_epoch: \(lastCycleStart) or later), or use fewer snapshot cycles, "
+                + "or keep only one of `snapshots` and `swa` in this model")
     }
 }
 

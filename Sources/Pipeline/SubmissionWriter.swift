@@ -5,8 +5,8 @@ import Manifests
 
 extension ResultCatalog {
     /// Whether the submission carries probabilities (the metric scores them, or
-    /// the manifest asks) rather than labels.
-    public var submitsProbabilities: Bool { [.rocAUC, .logLoss].contains(metric) }
+    /// the manifest's `submission.format` asks) rather than labels.
+    public var submitsProbabilities: Bool { manifest.submission.format.writesProbabilities(for: metric) }
 
     /// Writes DIR/submission.csv from `requested` (default: the best result by
     /// OOF score that fits the format), checked against the sample submission,
@@ -33,7 +33,8 @@ extension ResultCatalog {
         guard let test = try testPredictions(subject) else {
             throw PipelineError(message: "\(subject.name) has no test predictions", fix: "run `foldwise run` again to compute it")
         }
-        let submission = try Submission(sample: directory.sampleSubmission, idColumn: manifest.data.idColumn, classNames: classNames)
+        let submission = try Submission(sample: directory.sampleSubmission, idColumn: manifest.data.idColumn, classNames: classNames,
+                                        probabilities: submitsProbabilities)
         let target = directory.file("submission.csv")
         let text = try submission.csv(probabilities: test, classes: classes, testIDs: try directory.testIDs(), classNames: classNames)
         try submission.check(text, classNames: classNames, file: target)

@@ -71,113 +71,14 @@ public struct FoldRunner {
     /// The inputs must have passed `validate` against this data.
     public func run(_ task: FoldTask, inputs: TaskInputs, progress: (FoldProgress) -> Void,
                     isCancelled: () -> Bool) -> FoldResult? {
-        guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
-        let training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs)
-        let validationRows = training.validationRows
-        let validationLabels = validationRows.map { data.train.labels[$0] }
-        let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
-        let makeModel = { Components.model(spec, manifest: manifest, classes: data.classes, seed: taskSeed) }
-        let model = makeModel()
-        if let checkpoint = spec.finetune?.checkpoint {
-            do {
-                _ = try FineTuning.initialise(model, from: manifest.resolve(checkpoint), newHead: spec.finetune?.newHead ?? false)
-            } catch {
-                preconditionFailure("FoldRunner: \(error) (checkModels() checks this before training)")
-            }
-        }
-        // Training drops a last short batch (unless it is the only one), as the loader does.
-        let batchesPerEpoch = max(1, training.rows.count / spec.batchSize)
-        let accumulation = spec.accumulate ?? 1
-        let stepsPerEpoch = (batchesPerEpoch + accumulation - 1) / accumulation
-        let trainer = Trainer(model: model, loss: inputs.loss(default: Components.loss(spec.loss)),
-                              optimizer: Components.optimizer(spec.optimizer),
-                              policy: Components.policy(spec.schedule, lr: spec.lr, epochs: spec.epochs,
-                                                        stepsPerEpoch: stepsPerEpoch, swa: spec.swa),
-                              accumulationSteps: accumulation)
-        let metric = Metric(rawValue: manifest.metric.rawValue) ?? .accuracy
-        let augmentation = Components.augmentation(spec.augment)
-        let multiScale = Components.multiScale(spec.augment)
-        // Mixing would blur a teacher's soft targets, so a distilled task trains on them unmixed.
-        let mixing = inputs.distillation == nil ? Components.batchMixing(spec.augment) : nil
-        let teacher = spec.meanTeacher.map { MeanTeacher(spec: $0, teacher: makeModel(), student: model) }
-        var history: [EpochRecord] = []
-        var oof = Tensor(zeros: [0])
-        var collector = PredictionSetCollector(spec: spec)
-        let studentProbabilities = { trainer.predictProbabilities($0) }
-        let testRows = Array(0..<data.testImages.count)
-        let predictRows = { (probabilities: (Tensor) -> Tensor, images: ImageSet, rows: [Int]) in
-            predict(probabilities, images: images, rows: rows, tta: spec.tta, scales: spec.ttaScales ?? [], batchSize: spec.batchSize)
-        }
-        let predictTest = { predictRows(studentProbabilities, data.testImages, testRows) }
-        for epoch in 0..<spec.epochs {
-            if let finetune = spec.finetune { FineTuning.apply(finetune, to: model, epoch: epoch) }
-            let started = Date()
-            let lr = trainer.learningRate
-            let shuffleSeed = taskSeed ^ UInt64(epoch + 1) &* 0x9E37_79B9
-            let loader = training.loader(batchSize: spec.batchSize, shuffleSeed: shuffleSeed, augmentation: augmentation,
-                                         augmentSeed: taskSeed &+ UInt64(epoch), balanced: spec.sampler == .balanced)
-            // Mean teacher: the same unlabelled test images under two augmentations, one per network.
-            let unlabelled = teacher.map { _ in
-                [UInt64(1), 2].map { view in
-                    BatchLoader(images: data.testImages, rows: testRows, labels: [],
-                                batchSize: spec.batchSize, shuffleSeed: shuffleSeed ^ 0x7465_6163,
-                                augmentation: augmentation, augmentSeed: (taskSeed &+ UInt64(epoch)) ^ (view << 40),
-                                dropLast: false, prefetch: 0)
-                }
-            }
-            var lossSum = 0.0
-            for (b, batch) in loader.enumerated() {
-                if isCancelled() { return nil }
-                var images = batch.images, targets = training.targets(for: batch)
-                if multiScale != nil || mixing != nil {
-                    var random = SeededRandom(taskSeed, UInt64(epoch), UInt64(b), stableHash("batch"))
-                    if let multiScale { images = multiScale.apply(images, random: &random) }
-                    if let mixing { targets = mixing.apply(images: &images, targets: targets, classes: data.classes, random: &random) }
-                }
-                lossSum += Double(trainer.accumulate { backward in
-                    let (value, dLogits) = trainer.loss.evaluate(logits: model.forward(images, mode: .train), targets: targets)
-                    backward(dLogits)
-                    guard let teacher, let views = unlabelled, views[0].batchCount > 0 else { return value }
-                    let index = b % views[0].batchCount
-                    let (extra, dExtra) = teacher.consistency(student: model, studentView: views[0].batch(index).images,
-                                                              teacherView: views[1].batch(index).images,
-                                                              atEpoch: Double(epoch) + Double(b) / Double(loader.batchCount))
-                    backward(dExtra)
-                    return value + extra
-                })
-                if trainer.pendingBatches == 0 { teacher?.update(from: model) }
-                progress(.batch(epoch: epoch, done: b + 1, total: loader.batchCount))
-            }
-            if trainer.flush() { teacher?.update(from: model) }
-            oof = predictRows(studentProbabilities, data.trainImages, validationRows)
-            let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: data.classes, labels: validationLabels)
-            trainer.endEpoch(validationLoss: validationLoss)
-            let score = metric.score(probabilities: oof.scalars, classes: data.classes, labels: validationLabels)
-            let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(loader.batchCount, 1)),
-                                     validationLoss: validationLoss, validationScore: score,
-                                     learningRate: Double(lr), seconds: Date().timeIntervalSince(started))
-            history.append(record)
+        let session = FoldSession(runner: self, task: task, inputs: inputs)
+        for epoch in 0..<session.spec.epochs {
+            guard let trained = session.trainEpoch(epoch, progress: progress, isCancelled: isCancelled) else { return nil }
+            let record = session.validate(epoch, trained)
             progress(.epoch(record))
-            collector.endOfEpoch(epoch + 1, model: model, oof: oof, score: metric.higherIsBetter ? score : -score,
-                                 loss: validationLoss, predictTest: predictTest)
+            session.collectPredictionSets(after: record)
         }
-        let test = predictTest()
-        let weights = model.parameters.all.map { ($0.name, $0.value, $0.isBuffer) }
-        // Batch-norm statistics for SWA come from the training rows as the network sees them at prediction time.
-        var extraSets = collector.finish(model: model, statisticsBatches: { training.plainBatches(batchSize: spec.batchSize) },
-                                         predict: {
-            (predictRows(studentProbabilities, data.trainImages, validationRows), predictTest())
-        }, predictTest: predictTest)
-        if let teacher {
-            let probabilities = { teacher.probabilities($0) }
-            extraSets.append(NamedPredictions(
-                name: "ema",
-                oof: predictRows(probabilities, data.trainImages, validationRows),
-                test: predictRows(probabilities, data.testImages, testRows)))
-        }
-        return FoldResult(task: task, validationRows: validationRows, oof: oof, test: test, extraSets: extraSets,
-                          score: history.last?.validationScore ?? .nan, history: history, weights: weights,
-                          architecture: spec.arch.name)
+        return session.finish()
     }
 
     /// Builds every model once and checks what only a built model can tell: its

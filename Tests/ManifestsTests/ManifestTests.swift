@@ -21,7 +21,7 @@ final class ManifestTests: XCTestCase {
     func testUnknownTopLevelKeySuggestsTheClosest() {
         assertManifestError(Fixture.yaml(top: ["metrc: accuracy"]), line: 15, keyPath: "metrc",
                             message: "unknown key `metrc` in the manifest",
-                            fix: "use the keys name, data, cv, metric, models, cluster, ensemble; did you mean `metric`?")
+                            fix: "use the keys name, data, cv, metric, models, cluster, ensemble, submission; did you mean `metric`?")
         assertManifestError(Fixture.yaml(top: ["clutser: {max_attempts: 5}"]), line: 15, keyPath: "clutser",
                             message: "unknown key `clutser` in the manifest", fix: "did you mean `cluster`?")
     }

@@ -32,6 +32,20 @@ final class PredictionSetSpecsTests: XCTestCase {
                             keyPath: "models[0].swa", message: "plateau schedule")
     }
 
+    /// SWA holds the lr from its start to the end, so it may share only the last snapshot cycle.
+    func testSWAStartingBeforeTheLastSnapshotCycleIsRefused() throws {
+        let snapshots = ["schedule: cosine", "snapshots: {cycles: 3}"]
+        let model = try Fixture.model(snapshots + ["swa: {start_epoch: 3, lr: 1e-4}"])
+        XCTAssertEqual(model.swa, SWASpec(startEpoch: 3, lr: 1e-4))
+        assertManifestError(Fixture.yaml(model: snapshots + ["swa: {start_epoch: 2, lr: 1e-4}"]), line: 17,
+                            keyPath: "models[0].swa.start_epoch",
+                            message: "model `a`: `swa.start_epoch` 2 falls before the last of its 3 snapshot cycles",
+                            fix: "start_epoch: 3 or later")
+        assertManifestError(Fixture.yaml(model: snapshots + ["swa: {start_epoch: 1, lr: 1e-4}"]), line: 17,
+                            keyPath: "models[0].swa.start_epoch", message: "snapshot-1 … snapshot-3 would be constant-lr models",
+                            fix: "keep only one of `snapshots` and `swa`")
+    }
+
     func testAbsentSetsStayOutOfTheCanonicalJSON() throws {
         let json = try Fixture.parse(Fixture.yaml()).canonicalJSON()
         XCTAssertFalse(json.contains("snapshots"))
