@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Kernels", "TestSupport"]),
         .testTarget(name: "EnsembleTests", dependencies: ["Ensemble", "TestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -88,7 +88,7 @@ extension LeakTests {
             models:
               - name: net
                 arch: {name: resnet, widths: [16, 32], blocks: [1, 1]}
-                lr: 3e-2
+                lr: 1e-2
                 epochs: 20
                 batch_size: 32
             ensemble:

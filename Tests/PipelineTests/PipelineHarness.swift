@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Manifests
 import Pipeline
 import Storage
@@ -12,6 +13,8 @@ struct PipelineHarness {
     let directory: ExperimentDirectory
 
     init(perClass: Int = 6, testRows: Int = 20) throws {
+        // One compute thread: results must not depend on what an earlier test set.
+        ComputeThreads.set(1)
         dataset = try TemporaryDataset.digits(perClass: perClass, testRows: testRows)
         directory = ExperimentDirectory(dataset.url("experiment"))
     }
