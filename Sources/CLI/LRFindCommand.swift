@@ -1,5 +1,4 @@
 import ArgumentParser
-import Ensemble
 import Foundation
 import Manifests
 import Pipeline

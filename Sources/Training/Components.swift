@@ -21,7 +21,7 @@ enum Components {
     private static func residualNetwork(_ spec: ArchSpec) -> ResNetConfig {
         var config = ModelRegistry.defaultConfig(for: spec.name)
             ?? ResNetConfig(widths: spec.widths ?? [64, 128, 256, 512], blocks: spec.blocks ?? [2, 2, 2, 2],
-                            stem: ResNetConfig.Stem(rawValue: spec.stem.rawValue) ?? .conv3)
+                            stem: ResNetConfig.Stem(spec.stem))
         if spec.name == "resnext" {
             config.block = .bottleneck(cardinality: spec.cardinality ?? ArchSpec.defaultCardinality,
                                        baseWidth: spec.baseWidth ?? ArchSpec.defaultBaseWidth)

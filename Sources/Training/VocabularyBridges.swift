@@ -1,4 +1,5 @@
 import Datasets
+import Engine
 import Manifests
 
 /// The manifest names a metric (`MetricName`, Manifests) and Datasets computes
@@ -23,6 +24,16 @@ extension SubmissionFormat {
         case .auto: metric.scoresProbabilities
         case .label: false
         case .probabilities: true
+        }
+    }
+}
+
+extension ResNetConfig.Stem {
+    /// The engine's stem for the manifest's: exhaustive, like the metric bridge.
+    public init(_ kind: StemKind) {
+        switch kind {
+        case .conv3: self = .conv3
+        case .conv7Pool: self = .conv7Pool
         }
     }
 }
