@@ -4,11 +4,6 @@ import Engine
 import Ensemble
 import Foundation
 
-/// The blends and level-2 learners `foldwise stack` can run.
-enum StackLearner: String, ExpressibleByArgument, CaseIterable {
-    case logistic, mlp, xgboost, hillclimb, mean, rank, weights
-}
-
 struct StackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stack",
@@ -16,9 +11,11 @@ struct StackCommand: ParsableCommand {
         discussion: """
             Every --oof file is one prediction set's [rows, classes] OOF probabilities; the --test file in the \
             same position holds its [test rows, classes] test probabilities (averaged over its fold models). \
-            Stackers (logistic, mlp, xgboost) are fit on the rows of all folds but one and predict that one, \
-            for each of the folds given in --folds, so their OOF score is nested CV; blends (mean, rank, weights, hillclimb) \
-            score their OOF blend. Writes DIR/stack_oof.npy, DIR/stack_test.npy and DIR/stack.json.
+            Every method that learns from the labels (stackers logistic, mlp, xgboost; blends weights, hillclimb) \
+            is fit on the rows of all folds but one and predicts that one, for each of the folds given in --folds, \
+            so its OOF score is nested CV; a fitted blend also reports its in-sample score (fit and scored on every \
+            row, optimistic, for display only). The mean and rank blends learn nothing, so their plain OOF score \
+            is honest. Writes DIR/stack_oof.npy, DIR/stack_test.npy and DIR/stack.json.
             """)
 
     @Option(parsing: .upToNextOption, help: "OOF probabilities, one .npy per prediction set: [rows, classes].")
@@ -34,7 +31,7 @@ struct StackCommand: ParsableCommand {
     var folds: String
 
     @Option(help: "The stacker (logistic, mlp, xgboost) or blend (mean, rank, weights, hillclimb).")
-    var learner: StackLearner = .logistic
+    var learner = Level2Method.logistic.rawValue
 
     @Option(help: "Output folder.")
     var out: String
@@ -48,32 +45,33 @@ struct StackCommand: ParsableCommand {
     @Flag(help: "End stdout with one JSON object: scores and paths.")
     var json = false
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     func run() throws {
         guard let metric = Metric(rawValue: metric) else {
             throw UserInputError(message: "--metric \(self.metric) is not a metric Foldwise knows",
                                  fix: "use one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let inputs = try StackFiles(oof: oof, test: test, labels: labels, folds: folds).load()
-        let result = try ensemble(inputs, metric: metric)
-        let baseScores = inputs.baseScores(metric)
-        let report = try StackReport.write(result, inputs: inputs, baseScores: baseScores, learner: learner.rawValue,
-                                           to: URL(fileURLWithPath: out))
-        let bases = zip(inputs.sets, baseScores).map { String(format: "%@ %.4f", $0.name, $1) }.joined(separator: ", ")
-        print(String(format: "stack %@: OOF %@ %.4f (base sets: %@)", learner.rawValue, metric.rawValue, result.score, bases))
-        if json { print(try report.jsonString()) }
-    }
-
-    private func ensemble(_ inputs: StackingInputs, metric: Metric) throws -> EnsembleResult {
-        let name = learner.rawValue
-        switch learner {
-        case .logistic: return try NestedStacking.run(inputs, metric: metric, name: name) { LogisticRegression() }
-        case .mlp: return try NestedStacking.run(inputs, metric: metric, name: name) { MLPStacker(seed: UInt64(seed)) }
-        case .xgboost: return try NestedStacking.run(inputs, metric: metric, name: name) { XGBoostStacker(seed: seed) }
-        case .hillclimb: return HillClimbing.select(inputs, metric: metric)
-        case .mean: return Blend.mean(inputs, metric: metric)
-        case .rank: return Blend.rank(inputs, metric: metric)
-        case .weights: return Blend.optimisedWeights(inputs, metric: metric)
+        guard let method = Level2Method(rawValue: learner) else {
+            throw UserInputError(message: "--learner \(learner) is not a blend or stacker Foldwise knows",
+                                 fix: "use one of \(Level2Method.namesList)")
         }
+        guard seed >= 0 else {
+            throw UserInputError(message: "--seed \(seed) is negative", fix: "give a seed of 0 or more")
+        }
+        _ = threadOptions.apply()
+        let inputs = try StackFiles(oof: oof, test: test, labels: labels, folds: folds).load()
+        guard let result = try Level2.run(inputs, metric: metric, methods: [method], seed: UInt64(seed)).first else {
+            preconditionFailure("Level2.run returned no result for one method")
+        }
+        let baseScores = inputs.baseScores(metric)
+        let report = try StackReport.write(result, inputs: inputs, baseScores: baseScores, to: URL(fileURLWithPath: out))
+        let bases = zip(inputs.sets, baseScores).map { String(format: "%@ %.4f", $0.name, $1) }.joined(separator: ", ")
+        let scoring = method.isFitted ? "nested" : "plain"
+        let inSample = result.inSampleScore.map { String(format: "; in-sample %.4f, optimistic", $0) } ?? ""
+        print(String(format: "stack %@: OOF %@ %.4f (%@%@; base sets: %@)", learner, metric.rawValue, result.score,
+                     scoring, inSample, bases))
+        if json { print(try report.jsonString()) }
     }
 }
 
@@ -148,16 +146,22 @@ struct StackFiles {
     }
 }
 
-/// DIR/stack.json and the `--json` line: the learner, its OOF score, each base set's, and the files written.
+/// DIR/stack.json and the `--json` line: the learner, its OOF score (nested
+/// for a fitted method), a fitted blend's in-sample score, each base set's
+/// score, and the files written.
 struct StackReport: Encodable {
     var learner: String
     var metric: String
     var oofScore: Double
+    /// Whether `oofScore` is nested (each fold predicted by a fit on the others).
+    var nested: Bool
+    /// A fitted blend's score on the rows it was fitted on; display only.
+    var inSampleScore: Double?
     var baseScores: [String: Double]
     var weights: [String: Double]?
     var paths: [String: String]
 
-    static func write(_ result: EnsembleResult, inputs: StackingInputs, baseScores: [Double], learner: String,
+    static func write(_ result: EnsembleResult, inputs: StackingInputs, baseScores: [Double],
                       to directory: URL) throws -> StackReport {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -171,7 +175,8 @@ struct StackReport: Encodable {
         try NPY.write(Tensor(shape: [inputs.rows, K], scalars: result.oof), to: URL(fileURLWithPath: paths["oof"]!))
         try NPY.write(Tensor(shape: [inputs.testRows, K], scalars: result.test), to: URL(fileURLWithPath: paths["test"]!))
         let names = inputs.sets.map(\.name)
-        let report = StackReport(learner: learner, metric: result.metric.rawValue, oofScore: result.score,
+        let report = StackReport(learner: result.method.rawValue, metric: result.metric.rawValue, oofScore: result.score,
+                                 nested: result.method.isFitted, inSampleScore: result.inSampleScore,
                                  baseScores: Dictionary(uniqueKeysWithValues: zip(names, baseScores)),
                                  weights: result.weights.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) },
                                  paths: paths)

@@ -3,46 +3,40 @@ import Datasets
 // Shape letters: N rows, K classes, S sets.
 
 /// Ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew and
-/// Ksikes, ICML 2004): start from the `initial` best sets by OOF score, then
+/// Ksikes, ICML 2004): start from the `initial` best sets by score, then
 /// `iterations` times add the set (possibly one already in) whose addition
-/// gives the best OOF score, and keep the ensemble of the best size reached.
+/// gives the best score, and keep the ensemble of the best size reached.
 /// Each set's weight is how often it was picked over the ensemble's size.
+/// The choices are made on the labels of the rows given, so the score on
+/// those rows is optimistic: Level2 scores this blend nested.
 public enum HillClimbing {
-    public static func select(_ inputs: StackingInputs, metric: Metric,
-                              initial: Int = 3, iterations: Int = 50) -> EnsembleResult {
-        let weights = selectionWeights(inputs, metric: metric, initial: initial, iterations: iterations)
-        return Blend.weighted(inputs, weights: weights, metric: metric, name: "hillclimb")
-    }
-
-    /// The counts of the best ensemble reached, divided by its size.
-    public static func selectionWeights(_ inputs: StackingInputs, metric: Metric,
+    /// The counts of the best ensemble reached on `oofs` (one [N, K] matrix
+    /// per set) and `labels`, divided by its size.
+    public static func selectionWeights(_ oofs: [[Float]], labels: [Int], classes K: Int, metric: Metric,
                                         initial: Int = 3, iterations: Int = 50) -> [Double] {
         precondition(initial >= 1 && iterations >= 0, "HillClimbing: initial \(initial) must be >= 1, iterations \(iterations) >= 0")
-        let (S, K) = (inputs.sets.count, inputs.classes)
-        let oofs = inputs.sets.map { $0.oof.map(Double.init) }
+        let S = oofs.count
+        let wide = oofs.map { $0.map(Double.init) }
         let score = { (sum: [Double], size: Int) in
-            metric.score(probabilities: sum.map { Float($0 / Double(size)) }, classes: K, labels: inputs.labels)
+            metric.score(probabilities: sum.map { Float($0 / Double(size)) }, classes: K, labels: labels)
         }
-        // Best first; ties keep the sets' order so the selection is deterministic.
-        let baseScores = inputs.baseScores(metric)
-        let ranked = (0..<S).sorted { a, b in
-            metric.isBetter(baseScores[a], than: baseScores[b]) || (baseScores[a] == baseScores[b] && a < b)
-        }
+        // Best first (NaN last); ties keep the sets' order so the selection is deterministic.
+        let ranked = metric.bestFirst(oofs.map { metric.score(probabilities: $0, classes: K, labels: labels) })
         var counts = [Int](repeating: 0, count: S)
-        var sum = [Double](repeating: 0, count: oofs[0].count)
-        for set in ranked.prefix(initial) { add(oofs[set], to: &sum); counts[set] += 1 }
+        var sum = [Double](repeating: 0, count: wide[0].count)
+        for set in ranked.prefix(initial) { add(wide[set], to: &sum); counts[set] += 1 }
         var size = counts.reduce(0, +)
         var (bestCounts, bestScore) = (counts, score(sum, size))
         for _ in 0..<iterations {
             var pick: (set: Int, score: Double)?
             for set in 0..<S {
                 var candidate = sum
-                add(oofs[set], to: &candidate)
+                add(wide[set], to: &candidate)
                 let candidateScore = score(candidate, size + 1)
                 if pick == nil || metric.isBetter(candidateScore, than: pick!.score) { pick = (set, candidateScore) }
             }
             guard let pick else { break }
-            add(oofs[pick.set], to: &sum)
+            add(wide[pick.set], to: &sum)
             counts[pick.set] += 1
             size += 1
             if metric.isBetter(pick.score, than: bestScore) { (bestCounts, bestScore) = (counts, pick.score) }

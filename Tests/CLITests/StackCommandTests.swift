@@ -46,6 +46,8 @@ final class StackCommandTests: XCTestCase {
         let ours = try XCTUnwrap(report["oof_score"] as? Double)
         XCTAssertLessThanOrEqual(abs(ours - sklearn), 0.005, "foldwise \(ours), scikit-learn \(sklearn)")
         XCTAssertEqual(report["learner"] as? String, "logistic")
+        XCTAssertEqual(report["nested"] as? Bool, true)
+        XCTAssertNil(report["in_sample_score"], "a stacker is not refitted on every row for display")
         XCTAssertEqual(report["metric"] as? String, "accuracy")
         let baseScores = try XCTUnwrap(report["base_scores"] as? [String: Double])
         let expectedBases = try expected()["base_accuracy"] as! [String: Double]
@@ -78,6 +80,18 @@ final class StackCommandTests: XCTestCase {
                 XCTAssertEqual(weights?.values.reduce(0, +) ?? 0, 1, accuracy: 1e-9, learner)
             } else {
                 XCTAssertNil(weights, learner)
+            }
+            // Methods that learn from the labels are scored nested; a fitted blend also shows its
+            // optimistic in-sample score, labelled apart.
+            let fitted = ["weights", "hillclimb", "mlp", "xgboost"].contains(learner)
+            XCTAssertEqual(report["nested"] as? Bool, fitted, learner)
+            if ["weights", "hillclimb"].contains(learner) {
+                let inSample = try XCTUnwrap(report["in_sample_score"] as? Double, learner)
+                XCTAssertLessThanOrEqual(inSample, score, "\(learner): log-loss fitted on the rows it scores")
+                XCTAssertTrue(result.stdout.contains(String(format: "(nested; in-sample %.4f, optimistic;", inSample)), result.stdout)
+            } else {
+                XCTAssertNil(report["in_sample_score"], learner)
+                XCTAssertTrue(result.stdout.contains(fitted ? "(nested; base sets" : "(plain; base sets"), result.stdout)
             }
             XCTAssertEqual(try NPY.read(out.appendingPathComponent("stack_test.npy")).shape, [150, 4], learner)
         }
@@ -114,7 +128,9 @@ final class StackCommandTests: XCTestCase {
                        mentions: [oneFold.path, "k >= 2"])
         assertBadInput(try FoldwiseProcess.run(arguments(learner: "logistic") + ["--metric", "f2"]),
                        mentions: ["--metric f2", "log_loss"])
-        assertBadInput(try FoldwiseProcess.run(arguments(learner: "forest")), mentions: ["forest"])
+        assertBadInput(try FoldwiseProcess.run(arguments(learner: "forest")),
+                       mentions: ["--learner forest", "mean, rank, weights, hillclimb, logistic, mlp, xgboost"])
+        assertBadInput(try FoldwiseProcess.run(arguments(learner: "blend/mean")), mentions: ["--learner blend/mean"])
     }
 
     func testHelpNamesEveryLearnerAndMetric() throws {

@@ -3,48 +3,58 @@ import XCTest
 @testable import Ensemble
 
 final class HillClimbingTests: XCTestCase {
-    func set(_ name: String, trueClass probabilities: [Float]) -> StackingInputs.BaseSet {
-        .init(name: name, oof: probabilities.flatMap { [$0, 1 - $0] }, test: [1, 0])
-    }
+    func set(_ trueClass: [Float]) -> [Float] { trueClass.flatMap { [$0, 1 - $0] } }
 
     func testStartsFromTheBestSetsByScore() throws {
-        let sets = [set("worst", trueClass: [0.4, 0.4, 0.4, 0.4]), set("best", trueClass: [0.9, 0.9, 0.9, 0.9]),
-                    set("middle", trueClass: [0.6, 0.6, 0.6, 0.6])]
-        let inputs = try StackingInputs(sets: sets, labels: [0, 0, 0, 0], folds: [0, 0, 1, 1], classes: 2)
-        XCTAssertEqual(HillClimbing.selectionWeights(inputs, metric: .logLoss, initial: 2, iterations: 0), [0, 0.5, 0.5])
+        let oofs = [set([0.4, 0.4, 0.4, 0.4]), set([0.9, 0.9, 0.9, 0.9]), set([0.6, 0.6, 0.6, 0.6])]
+        XCTAssertEqual(HillClimbing.selectionWeights(oofs, labels: [0, 0, 0, 0], classes: 2, metric: .logLoss,
+                                                     initial: 2, iterations: 0), [0, 0.5, 0.5])
+    }
+
+    func testASetWhoseScoreIsNaNNeverStartsTheSelection() throws {
+        // Log-loss of a set holding NaN is NaN; with the best set first, it must not be picked.
+        let oofs = [set([.nan, 0.5, 0.5, 0.5]), set([0.6, 0.6, 0.6, 0.6]), set([0.9, 0.9, 0.9, 0.9])]
+        XCTAssertTrue(Metric.logLoss.score(probabilities: oofs[0], classes: 2, labels: [0, 0, 0, 0]).isNaN)
+        XCTAssertEqual(HillClimbing.selectionWeights(oofs, labels: [0, 0, 0, 0], classes: 2, metric: .logLoss,
+                                                     initial: 1, iterations: 0), [0, 0, 1])
+        XCTAssertEqual(HillClimbing.selectionWeights(oofs, labels: [0, 0, 0, 0], classes: 2, metric: .logLoss,
+                                                     initial: 1, iterations: 5)[0], 0)
     }
 
     func testKeepsTheBestSizeReachedWhenNoAdditionHelps() throws {
         // "perfect" alone has the best log-loss; re-adding it ties and adding any other set hurts.
-        let sets = [set("weak", trueClass: [0.6, 0.6, 0.6, 0.6]), set("perfect", trueClass: [0.99, 0.99, 0.99, 0.99]),
-                    set("wrong", trueClass: [0.1, 0.1, 0.1, 0.1])]
-        let inputs = try StackingInputs(sets: sets, labels: [0, 0, 0, 0], folds: [0, 0, 1, 1], classes: 2)
-        let result = HillClimbing.select(inputs, metric: .logLoss, initial: 1, iterations: 10)
-        XCTAssertEqual(result.weights, [0, 1, 0])
-        XCTAssertEqual(result.name, "hillclimb")
-        XCTAssertEqual(result.score, -log(0.99), accuracy: 1e-6)
+        let oofs = [set([0.6, 0.6, 0.6, 0.6]), set([0.99, 0.99, 0.99, 0.99]), set([0.1, 0.1, 0.1, 0.1])]
+        XCTAssertEqual(HillClimbing.selectionWeights(oofs, labels: [0, 0, 0, 0], classes: 2, metric: .logLoss,
+                                                     initial: 1, iterations: 10), [0, 1, 0])
     }
 
     func testAddingWithReplacementApproachesTheBestMixture() throws {
         // The best mixture of a and b puts 2.5 / 2.8 ≈ 0.893 on a (see BlendingTests); from a alone,
         // repeated additions of a and, now and then, b approach that ratio.
-        let a = set("a", trueClass: [0.9, 0.9, 0.9, 0.2]), b = set("b", trueClass: [0.2, 0.2, 0.2, 0.9])
-        let inputs = try StackingInputs(sets: [a, b], labels: [0, 0, 0, 0], folds: [0, 0, 1, 1], classes: 2)
-        let result = HillClimbing.select(inputs, metric: .logLoss, initial: 1, iterations: 50)
-        let weights = try XCTUnwrap(result.weights)
+        let a = set([0.9, 0.9, 0.9, 0.2]), b = set([0.2, 0.2, 0.2, 0.9])
+        let weights = HillClimbing.selectionWeights([a, b], labels: [0, 0, 0, 0], classes: 2, metric: .logLoss,
+                                                    initial: 1, iterations: 50)
         XCTAssertEqual(weights[0], 2.5 / 2.8, accuracy: 0.03)
         XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-12)
         // Weights are counts over the ensemble's size.
         let size = (1...60).first { n in weights.allSatisfy { abs($0 * Double(n) - ($0 * Double(n)).rounded()) < 1e-9 } }
         XCTAssertNotNil(size)
-        XCTAssertLessThan(result.score, Metric.logLoss.score(probabilities: a.oof, classes: 2, labels: inputs.labels))
+        XCTAssertLessThan(Metric.logLoss.score(probabilities: Blend.weightedSum([a, b], weights), classes: 2, labels: [0, 0, 0, 0]),
+                          Metric.logLoss.score(probabilities: a, classes: 2, labels: [0, 0, 0, 0]))
     }
 
-    func testOnOtherLibrariesOOFTheSelectionIsAtLeastAsGoodAsItsStart() throws {
+    func testOnOtherLibrariesOOFTheSelectionIsAtLeastAsGoodAsItsStartInSample() throws {
         let inputs = try StackFixture.inputs()
-        let start = HillClimbing.select(inputs, metric: .accuracy, initial: 3, iterations: 0)
-        let result = HillClimbing.select(inputs, metric: .accuracy)
-        XCTAssertGreaterThanOrEqual(result.score, start.score)
+        let oofs = inputs.sets.map(\.oof)
+        let score = { (weights: [Double]) in
+            Metric.accuracy.score(probabilities: Blend.weightedSum(oofs, weights), classes: 4, labels: inputs.labels)
+        }
+        let start = HillClimbing.selectionWeights(oofs, labels: inputs.labels, classes: 4, metric: .accuracy, iterations: 0)
+        let chosen = HillClimbing.selectionWeights(oofs, labels: inputs.labels, classes: 4, metric: .accuracy)
+        XCTAssertGreaterThanOrEqual(score(chosen), score(start))
+        let result = try XCTUnwrap(Level2.run(inputs, metric: .accuracy, methods: [.hillclimb]).first)
+        XCTAssertEqual(result.name, "blend/hillclimb")
         XCTAssertEqual(result.test.count, inputs.testRows * 4)
+        XCTAssertEqual(try XCTUnwrap(result.inSampleScore), score(chosen), accuracy: 1e-12)
     }
 }

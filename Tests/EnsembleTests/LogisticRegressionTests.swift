@@ -17,61 +17,66 @@ private struct LogisticFixture: Decodable {
     var heldout_x: [[Double]]
     var fits: [Fit]
 
-    static func load() throws -> LogisticFixture {
+    static func load(_ file: String = "logistic_regression.json") throws -> LogisticFixture {
         let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-            .appendingPathComponent("logistic_regression.json")
+            .appendingPathComponent(file)
         return try JSONDecoder().decode(LogisticFixture.self, from: Data(contentsOf: url))
     }
 }
 
 final class LogisticRegressionTests: XCTestCase {
-    func testProbabilitiesAndCoefficientsMatchScikitLearn() throws {
-        let fixture = try LogisticFixture.load()
+    /// Fits every C of a fixture to a tight tolerance and returns each fit's model beside scikit-learn's.
+    private func fits(_ fixture: LogisticFixture) -> [(model: LogisticRegression, reference: LogisticFixture.Fit)] {
         let features = fixture.train_x.flatMap { $0.map { Float($0) } }
-        let heldout = fixture.heldout_x.flatMap { $0.map { Float($0) } }
-        XCTAssertEqual(fixture.fits.count, 2)
-        for fit in fixture.fits {
-            var model = LogisticRegression(inverseRegularization: fit.C)
+        return fixture.fits.map { fit in
+            var model = LogisticRegression(inverseRegularization: fit.C, tolerance: 1e-10)
             model.fit(features: features, featureCount: fixture.features, labels: fixture.train_y, classes: fixture.classes)
-            let probabilities = model.predictProbabilities(features: heldout)
-            let expected = fit.heldout_probabilities.flatMap { $0 }
-            XCTAssertEqual(probabilities.count, expected.count)
-            let worst = zip(probabilities, expected).map { abs(Double($0) - $1) }.max()!
-            XCTAssertLessThan(worst, 1e-4, "C = \(fit.C)")
-            for (ours, theirs) in zip(model.coefficients, fit.coef.flatMap { $0 }) { XCTAssertEqual(ours, theirs, accuracy: 1e-4, "C = \(fit.C)") }
-            for (ours, theirs) in zip(model.intercepts, fit.intercept) { XCTAssertEqual(ours, theirs, accuracy: 1e-4, "C = \(fit.C)") }
+            return (model, fit)
         }
     }
 
-    func testObjectiveGradientMatchesFiniteDifferences() {
-        let x: [Double] = [0.5, -1, 2, 0.3, -0.7, 1.1, 0, 0.4, 1.5]
-        let objective = SoftmaxObjective(x: x, labels: [0, 2, 1], D: 3, K: 3, penalty: 0.8)
-        let theta: [Double] = (0..<12).map { Double($0 % 5) * 0.3 - 0.6 }
-        let (_, gradient) = objective.evaluate(theta)
-        for index in theta.indices {
-            var up = theta, down = theta
-            up[index] += 1e-6
-            down[index] -= 1e-6
-            let numeric = (objective.evaluate(up).value - objective.evaluate(down).value) / 2e-6
-            XCTAssertEqual(gradient[index], numeric, accuracy: 1e-6, "parameter \(index)")
+    private func assertHeldoutProbabilitiesMatch(_ model: LogisticRegression, _ fit: LogisticFixture.Fit,
+                                                 _ fixture: LogisticFixture, file: StaticString = #filePath, line: UInt = #line) {
+        let probabilities = model.predictProbabilities(features: fixture.heldout_x.flatMap { $0.map { Float($0) } })
+        let expected = fit.heldout_probabilities.flatMap { $0 }
+        XCTAssertEqual(probabilities.count, expected.count, file: file, line: line)
+        let worst = zip(probabilities, expected).map { abs(Double($0) - $1) }.max()!
+        XCTAssertLessThan(worst, 1e-5, "C = \(fit.C)", file: file, line: line)
+    }
+
+    func testMulticlassProbabilitiesAndCoefficientsMatchScikitLearn() throws {
+        let fixture = try LogisticFixture.load()
+        XCTAssertEqual(fixture.fits.count, 2)
+        for (model, fit) in fits(fixture) {
+            assertHeldoutProbabilitiesMatch(model, fit, fixture)
+            for (ours, theirs) in zip(model.coefficients, fit.coef.flatMap { $0 }) { XCTAssertEqual(ours, theirs, accuracy: 1e-5, "C = \(fit.C)") }
+            for (ours, theirs) in zip(model.intercepts, fit.intercept) { XCTAssertEqual(ours, theirs, accuracy: 1e-5, "C = \(fit.C)") }
         }
     }
 
-    func testObjectiveIsSummedCrossEntropyPlusHalfPenaltyOnWeightsOnly() {
-        // One row, two classes, one feature; logits (w0·x + b0, w1·x + b1) = (1, 0) + (0.5, -0.5).
-        let objective = SoftmaxObjective(x: [2], labels: [1], D: 1, K: 2, penalty: 4)
-        let (value, _) = objective.evaluate([0.5, 0, 0.5, -0.5])
-        let crossEntropy = log(exp(1.5) + exp(-0.5)) + 0.5
-        XCTAssertEqual(value, crossEntropy + 2 * 0.25, accuracy: 1e-12)
+    /// scikit-learn's binary model has one weight vector w penalised by ‖w‖²/(2C); a symmetric
+    /// two-row softmax with both rows penalised would fit as if C were 2C, and fail here.
+    func testBinaryProbabilitiesAndCoefficientsMatchScikitLearnsOneVectorModel() throws {
+        let fixture = try LogisticFixture.load("logistic_regression_binary.json")
+        XCTAssertEqual(fixture.classes, 2)
+        let D = fixture.features
+        for (model, fit) in fits(fixture) {
+            assertHeldoutProbabilitiesMatch(model, fit, fixture)
+            XCTAssertEqual(fit.coef.count, 1, "scikit-learn stores one row for two classes")
+            for j in 0..<D {
+                XCTAssertEqual(model.coefficients[D + j] - model.coefficients[j], fit.coef[0][j], accuracy: 1e-5, "C = \(fit.C)")
+                XCTAssertEqual(model.coefficients[D + j], -model.coefficients[j], accuracy: 1e-12)
+            }
+            XCTAssertEqual(model.intercepts[1] - model.intercepts[0], fit.intercept[0], accuracy: 1e-5, "C = \(fit.C)")
+        }
     }
 
-    func testLBFGSMinimisesAnIllConditionedQuadratic() {
-        let scales: [Double] = [1, 10, 100, 1000]
-        let minimum = LBFGS.minimise({ theta in
-            let value = zip(theta, scales).reduce(0) { $0 + $1.1 * ($1.0 - 1) * ($1.0 - 1) / 2 }
-            return (value, zip(theta, scales).map { $1 * ($0 - 1) })
-        }, start: [0, 0, 0, 0], tolerance: 1e-12, maxIterations: 200)
-        for value in minimum { XCTAssertEqual(value, 1, accuracy: 1e-9) }
+    func testTheDefaultToleranceGivesTheOptimumsProbabilitiesToManyDigits() throws {
+        let fixture = try LogisticFixture.load()
+        var model = LogisticRegression()
+        model.fit(features: fixture.train_x.flatMap { $0.map { Float($0) } }, featureCount: fixture.features,
+                  labels: fixture.train_y, classes: fixture.classes)
+        assertHeldoutProbabilitiesMatch(model, fixture.fits[0], fixture)
     }
 
     func testPredictionsAreRowsOfProbabilities() {

@@ -56,12 +56,18 @@ final class NestedStackingTests: XCTestCase {
         XCTAssertEqual(inputs.featureCount, 4)
         XCTAssertEqual(Array(inputs.oofFeatures.prefix(8)), [0.9, 0.1, 0.7, 0.3, 0.2, 0.8, 0.4, 0.6])
         XCTAssertEqual(inputs.testFeatures, [0.5, 0.5, 0.1, 0.9])
+        XCTAssertEqual(inputs.oofFeatures(rows: [3, 0]), NestedStacking.gather(inputs.oofFeatures, rows: [3, 0], width: 4))
     }
 
     func testEachFoldIsPredictedByAStackerFitOnTheOtherFoldsOnly() throws {
         let inputs = try twoSetInputs()
         let log = FrequencyLog()
-        let result = try NestedStacking.run(inputs, metric: .accuracy, name: "frequency") { FrequencyStacker(log: log) }
+        let result = try NestedStacking.run(inputs, metric: .accuracy, method: .logistic) { rows in
+            var stacker = FrequencyStacker(log: log)
+            stacker.fit(features: NestedStacking.gather(inputs.oofFeatures, rows: rows, width: 4), featureCount: 4,
+                        labels: rows.map { inputs.labels[$0] }, classes: 2)
+            return FittedLevel2(method: .logistic, classes: 2, setCount: 2, weights: nil, model: .stacker(stacker))
+        }
         // Fold 0 (rows 0, 1) is fit on rows 2, 3 (labels 1, 1); fold 1 on rows 0, 1 (labels 0, 1).
         XCTAssertEqual(log.fits.map(\.rows), [2, 2])
         XCTAssertEqual(log.fits[0].features, [0.6, 0.4, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8])
@@ -77,8 +83,10 @@ final class NestedStackingTests: XCTestCase {
     func testLogisticStackerMatchesScikitLearnsNestedAccuracyOnOtherLibrariesOOF() throws {
         let inputs = try StackFixture.inputs()
         let expected = try StackFixture.expected()["sklearn_logistic_stacker_accuracy"] as! Double
-        let result = try NestedStacking.run(inputs, metric: .accuracy, name: "logistic") { LogisticRegression() }
+        let result = try XCTUnwrap(Level2.run(inputs, metric: .accuracy, methods: [.logistic]).first)
+        XCTAssertEqual(result.name, "stack/logistic")
         XCTAssertEqual(result.score, expected, accuracy: 0.005)
+        XCTAssertNil(result.inSampleScore)
         XCTAssertEqual(result.test.count, inputs.testRows * 4)
         for row in 0..<inputs.testRows {
             XCTAssertEqual(result.test[(row * 4)..<(row * 4 + 4)].reduce(0, +), 1, accuracy: 1e-5)
@@ -97,5 +105,11 @@ final class NestedStackingTests: XCTestCase {
         XCTAssertTrue(Metric.logLoss.isBetter(0.2, than: 0.3))
         XCTAssertFalse(Metric.accuracy.isBetter(.nan, than: 0.1))
         XCTAssertTrue(Metric.logLoss.isBetter(5, than: .nan))
+        XCTAssertFalse(Metric.logLoss.isBetter(.nan, than: .nan))
+    }
+
+    func testBestFirstPutsNaNLastAndKeepsTheOrderOfTies() {
+        XCTAssertEqual(Metric.accuracy.bestFirst([.nan, 0.5, 0.9, .nan, 0.5]), [2, 1, 4, 0, 3])
+        XCTAssertEqual(Metric.logLoss.bestFirst([.nan, 0.5, 0.9, 0.2]), [3, 1, 2, 0])
     }
 }
