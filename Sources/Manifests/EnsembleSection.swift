@@ -82,9 +82,14 @@ extension EnsembleSection {
             for (index, name) in names.enumerated() {
                 let parts = name.split(separator: "/", omittingEmptySubsequences: false)
                 let item = try node.list()[index]
-                try item.require(parts.count == 2 && models.contains { $0.name == parts[0] } && !parts[1].isEmpty,
-                                 "`\(name)` is not `<model>/<set>` with a model of this manifest",
-                                 fix: "write e.g. \(models[0].name)/last (sets: last, snapshot-K, snapshots, swa)")
+                let model = parts.count == 2 ? models.first { $0.name == parts[0] } : nil
+                guard let model else {
+                    throw item.error("`\(name)` is not `<model>/<set>` with a model of this manifest",
+                                     fix: "write e.g. \(models[0].name)/last (models: \(models.map(\.name).joined(separator: ", ")))")
+                }
+                try item.require(model.predictionSets.contains(String(parts[1])),
+                                 "model \(model.name) has no prediction set `\(parts[1])`",
+                                 fix: "use one of \(model.predictionSets.map { "\(model.name)/\($0)" }.joined(separator: ", "))")
             }
             try node.require(!names.isEmpty, "`sets` is an empty list", fix: "leave `sets` out to use every set")
             section.sets = names

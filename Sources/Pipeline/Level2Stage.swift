@@ -37,10 +37,13 @@ public enum Level2Stage {
         ]
         scores[.inSample] = result.inSampleScore
         scores[.test] = testLabels.map { metric.score(probabilities: result.test, classes: inputs.classes, labels: $0) }
-        let outputs = try result.weights.map { weights in
+        let weights = try result.weights.map { weights in
             [try ExperimentDatabase.outputRecord(BlendWeightsOutput(weights: Dictionary(uniqueKeysWithValues: zip(sets.map(\.name), weights))),
                                                  at: .weights(subject), experimentID: catalog.experimentID)]
         } ?? []
+        let fittedOn = try ExperimentDatabase.outputRecord(Level2InputsOutput(sets: catalog.inputIdentities(sets)),
+                                                           at: .level2Inputs(subject), experimentID: catalog.experimentID)
+        let outputs = weights + [fittedOn]
         try catalog.database.storeResult(
             experimentID: catalog.experimentID, subject: subject.name,
             predictions: [PredictionSet(name: subject.name, kind: .oof, shape: [inputs.rows, inputs.classes], values: result.oof),

@@ -55,12 +55,42 @@ public struct ResultCatalog {
 
     public func subject(named name: String) -> Subject? { subjects.first { $0.name == name } }
 
-    /// The recorded score of every current subject under `split`.
+    /// The score of every current subject under `split`: a base set's pooled
+    /// OOF score computed from its assembled predictions, every other score as
+    /// recorded — a level-2 result's only while it was fitted on the current
+    /// base sets (`isCurrent`).
     public func scores(_ split: ScoreSplit) throws -> [Subject: Double] {
         let key = ScoreKey(split, metric).text
         let byName = Dictionary(try database.scores(experimentID: experimentID).filter { $0.metric == key }.map { ($0.subject, $0.value) },
                                 uniquingKeysWith: { first, _ in first })
-        return Dictionary(uniqueKeysWithValues: subjects.compactMap { subject in byName[subject.name].map { (subject, $0) } })
+        let current = try currentLevel2()
+        return Dictionary(uniqueKeysWithValues: subjects.compactMap { subject in
+            switch subject {
+            case .set:
+                guard split == .oof, let set = base.first(where: { $0.subject == subject }) else { return byName[subject.name].map { (subject, $0) } }
+                return (subject, metric.score(probabilities: set.oof.scalars, classes: classes, labels: labels))
+            case .level2:
+                return current.contains(subject) ? byName[subject.name].map { (subject, $0) } : nil
+            }
+        })
+    }
+
+    /// Each base set named with its stage's storage key, as level 2 records what it was fitted on.
+    public func inputIdentities(_ sets: [AssembledSet]) -> [String] {
+        sets.map { set in
+            // Every assembled set comes from one of `stages`.
+            let keyed = stages.first { $0.stage == set.stage }
+            return keyed.map { "\($0.storageName):\(set.name)" } ?? set.name
+        }
+    }
+
+    /// The level-2 subjects whose stored result was fitted on the base sets level 2 would use now.
+    public func currentLevel2() throws -> Set<Subject> {
+        guard let (sets, _) = try Level2Stage.inputs(self) else { return [] }
+        let wanted = Level2InputsOutput(sets: inputIdentities(sets))
+        return try Set(methods.map(Subject.level2).filter { subject in
+            try database.output(Level2InputsOutput.self, at: .level2Inputs(subject), experimentID: experimentID) == wanted
+        })
     }
 
     /// Every current subject with an OOF score, best first: NaN last; equal
@@ -78,6 +108,24 @@ public struct ResultCatalog {
         try leaderboard().first { eligible($0.subject) }?.subject
     }
 
+    /// The best subject `eligible` accepts for one (seed, fold) block: by OOF
+    /// score over the rows outside the block's fold, so that no label of the
+    /// rows the block's models predict takes part in the choice; ties as in `leaderboard`.
+    public func best(for block: Block, where eligible: (Subject) -> Bool) throws -> Subject? {
+        let folds = try directory.folds(seed: block.seed)
+        let rows = folds.indices.filter { folds[$0] != block.fold }
+        let K = classes
+        let scored = try leaderboard().map(\.subject).filter(eligible).compactMap { subject -> (subject: Subject, score: Double)? in
+            guard let oof = try oofPredictions(subject) else { return nil }
+            let probabilities = rows.flatMap { oof[($0 * K)..<(($0 + 1) * K)] }
+            return (subject, metric.score(probabilities: probabilities, classes: K, labels: rows.map { labels[$0] }))
+        }
+        return scored.sorted { a, b in
+            if let better = metric.ranks(a.score, before: b.score) { return better }
+            return (a.subject.kind, a.subject.name) < (b.subject.kind, b.subject.name)
+        }.first?.subject
+    }
+
     /// The OOF predictions [train rows, K] of a subject.
     public func oofPredictions(_ subject: Subject) throws -> [Float]? { try predictions(subject, .oof) }
 
@@ -90,6 +138,7 @@ public struct ResultCatalog {
             let set = base.first { $0.subject == subject }
             return kind == .oof ? set?.oof.scalars : set?.test.scalars
         case .level2:
+            guard try currentLevel2().contains(subject) else { return nil }
             return try database.resultPredictions(experimentID: experimentID, subject: subject.name, kind: kind)?.values
         }
     }

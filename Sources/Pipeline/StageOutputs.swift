@@ -10,13 +10,15 @@ public protocol StageOutput: Codable, Sendable, Equatable {}
 public struct PseudoLabelBlock: Codable, Sendable, Equatable {
     public var seed: Int
     public var fold: Int
+    /// The subject the block's labels came from: the best by OOF score on the
+    /// rows outside the block's fold, so the fold's labels do not choose it.
+    public var source: String
     public var rows: [Int]
     public var labels: [Int]
 }
 
-/// A pseudo-label round's selection: the source subject and each block's rows.
+/// A pseudo-label round's selection: each block's source and rows.
 public struct PseudoLabelSelection: StageOutput {
-    public var source: String
     public var threshold: Float
     public var blocks: [PseudoLabelBlock]
 
@@ -25,14 +27,32 @@ public struct PseudoLabelSelection: StageOutput {
     }
 }
 
-/// The result a distilled student learns from, chosen once per distillation setting.
+/// The result each (seed, fold) block of a distilled student learns from,
+/// chosen once per distillation setting: the named teacher, or with `best`
+/// the best by OOF score on the rows outside the block's fold.
 public struct TeacherChoice: StageOutput {
-    public var teacher: String
+    public struct Entry: Codable, Sendable, Equatable {
+        public var seed: Int
+        public var fold: Int
+        public var teacher: String
+    }
+    public var blocks: [Entry]
+
+    public func teacher(of block: Block) -> String? {
+        blocks.first { $0.seed == block.seed && $0.fold == block.fold }?.teacher
+    }
 }
 
 /// The weight a blend gives each input set (the mean over its fold fits when fitted).
 public struct BlendWeightsOutput: StageOutput {
     public var weights: [String: Double]
+}
+
+/// The base sets a level-2 result was fitted on, each named with its stage's
+/// storage key (`pseudo-<key>:net+pl1/last`), so a result fitted on other sets or
+/// settings (a run stopped before level 2 ran again) is never read as current.
+public struct Level2InputsOutput: StageOutput {
+    public var sets: [String]
 }
 
 /// The result the submission was written from.
@@ -55,6 +75,9 @@ public struct StageOutputAddress: Hashable, Sendable {
     }
     public static func teacher(_ stage: KeyedStage) -> StageOutputAddress { StageOutputAddress(stage: stage.storageName, name: "teacher") }
     public static func weights(_ subject: Subject) -> StageOutputAddress { StageOutputAddress(stage: level2Stage, name: subject.name) }
+    public static func level2Inputs(_ subject: Subject) -> StageOutputAddress {
+        StageOutputAddress(stage: "level2-inputs", name: subject.name)
+    }
 }
 
 extension ExperimentDatabase {

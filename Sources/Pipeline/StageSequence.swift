@@ -70,9 +70,14 @@ public struct ExperimentPipeline {
         case .distillation:
             guard let spec = manifest.ensemble?.distill else { return [:] }
             let catalog = try evaluate(through: earlier).catalog
-            let teacher = try teacher(for: stage, spec: spec, catalog: catalog)
+            let teachers = try teachers(for: stage, spec: spec, catalog: catalog)
             return try Dictionary(uniqueKeysWithValues: tasks.map { task in
-                let test = try catalog.blockTest(teacher, block: Block(seed: task.fold.seed, fold: task.fold.fold))
+                let block = Block(seed: task.fold.seed, fold: task.fold.fold)
+                guard let teacher = teachers[block] else {
+                    throw PipelineError(message: "the recorded teachers of \(stage.storageName) have no seed \(block.seed) fold \(block.fold)",
+                                        fix: "change `ensemble.distill` or start a new --dir")
+                }
+                let test = try catalog.blockTest(teacher, block: block)
                 return (task.id, Self.distillationInputs(teacherTest: test, labels: catalog.labels, classes: catalog.classes, spec: spec))
             })
         }
@@ -84,30 +89,51 @@ public struct ExperimentPipeline {
         if let recorded = try database.output(PseudoLabelSelection.self, at: address, experimentID: experimentID) { return recorded }
         guard let spec = manifest.ensemble?.pseudoLabel else { preconditionFailure("a pseudo-label stage without its settings") }
         let catalog = try evaluate(through: earlier).catalog
-        guard let source = try catalog.best(where: \.givesProbabilities) else {
-            throw PipelineError(message: "no result is scored to take pseudo-labels from", fix: "let the base models finish")
-        }
         var blocks: [PseudoLabelBlock] = []
         for seed in manifest.cv.seeds {
             for fold in 0..<manifest.cv.folds {
-                let test = try catalog.blockTest(source, block: Block(seed: seed, fold: fold))
+                let block = Block(seed: seed, fold: fold)
+                guard let source = try catalog.best(for: block, where: \.givesProbabilities) else {
+                    throw PipelineError(message: "no result is scored to take pseudo-labels from", fix: "let the base models finish")
+                }
+                let test = try catalog.blockTest(source, block: block)
                 let chosen = PseudoLabels.select(testProbabilities: test, classes: catalog.classes, threshold: spec.threshold,
                                                  minFraction: spec.minFraction, maxFraction: spec.maxFraction)
-                blocks.append(PseudoLabelBlock(seed: seed, fold: fold, rows: chosen.rows, labels: chosen.labels))
+                blocks.append(PseudoLabelBlock(seed: seed, fold: fold, source: source.name, rows: chosen.rows, labels: chosen.labels))
             }
         }
-        let selection = PseudoLabelSelection(source: source.name, threshold: spec.threshold, blocks: blocks)
+        let selection = PseudoLabelSelection(threshold: spec.threshold, blocks: blocks)
         try database.record(selection, at: address, experimentID: experimentID)
         let counts = blocks.map(\.rows.count)
-        log("pseudo-label round \(stage.stage.round): \(counts.min() ?? 0)–\(counts.max() ?? 0) test rows per fold from \(source.name) "
-            + "(each fold's own models)")
+        let sources = Array(Set(blocks.map(\.source))).sorted().joined(separator: ", ")
+        log("pseudo-label round \(stage.stage.round): \(counts.min() ?? 0)–\(counts.max() ?? 0) test rows per fold from \(sources) "
+            + "(each fold's own models, chosen without its labels)")
         return selection
     }
 
-    /// The student's teacher: recorded when first chosen, reused on every later run.
-    func teacher(for stage: KeyedStage, spec: DistillSpec, catalog: ResultCatalog) throws -> Subject {
+    /// Each block's teacher: recorded when first chosen, reused on every later run.
+    func teachers(for stage: KeyedStage, spec: DistillSpec, catalog: ResultCatalog) throws -> [Block: Subject] {
         let address = StageOutputAddress.teacher(stage)
-        let recorded = try database.output(TeacherChoice.self, at: address, experimentID: experimentID)?.teacher
+        let recorded = try database.output(TeacherChoice.self, at: address, experimentID: experimentID)
+        var chosen: [Block: Subject] = [:]
+        for seed in manifest.cv.seeds {
+            for fold in 0..<manifest.cv.folds {
+                let block = Block(seed: seed, fold: fold)
+                chosen[block] = try teacher(of: block, recorded: recorded?.teacher(of: block), spec: spec, catalog: catalog)
+            }
+        }
+        if recorded == nil {
+            let entries = chosen.map { TeacherChoice.Entry(seed: $0.key.seed, fold: $0.key.fold, teacher: $0.value.name) }
+                .sorted { ($0.seed, $0.fold) < ($1.seed, $1.fold) }
+            try database.record(TeacherChoice(blocks: entries), at: address, experimentID: experimentID)
+            let names = Array(Set(entries.map(\.teacher))).sorted().joined(separator: ", ")
+            log("distillation: \(spec.student) learns from \(names) on the test images (T = \(spec.temperature), alpha = \(spec.alpha); each fold's own teacher, chosen without its labels)")
+        }
+        return chosen
+    }
+
+    /// One block's teacher: the recorded one, else the named one, else the best for the block.
+    private func teacher(of block: Block, recorded: String?, spec: DistillSpec, catalog: ResultCatalog) throws -> Subject {
         let wanted = recorded ?? (spec.teacher == "best" ? nil : spec.teacher)
         let teacher: Subject
         if let wanted {
@@ -117,7 +143,7 @@ public struct ExperimentPipeline {
             }
             teacher = named
         } else {
-            guard let best = try catalog.best(where: \.givesProbabilities) else {
+            guard let best = try catalog.best(for: block, where: \.givesProbabilities) else {
                 throw PipelineError(message: "no result is scored to teach the student", fix: "let the base models finish")
             }
             teacher = best
@@ -125,10 +151,6 @@ public struct ExperimentPipeline {
         guard teacher.givesProbabilities else {
             throw PipelineError(message: "the distillation teacher \(teacher.name) gives ranks, not probabilities",
                                 fix: "set `ensemble.distill.teacher` to `best`, a base set, a probability blend or a stacker")
-        }
-        if recorded == nil {
-            try database.record(TeacherChoice(teacher: teacher.name), at: address, experimentID: experimentID)
-            log("distillation: \(spec.student) learns from \(teacher.name) on the test images (T = \(spec.temperature), alpha = \(spec.alpha); each fold's own teacher)")
         }
         return teacher
     }

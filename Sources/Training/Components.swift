@@ -11,7 +11,7 @@ enum Components {
         } else {
             config = .resnet(residualNetwork(spec))
         }
-        config.head = HeadConfig(pooling: HeadConfig.Pooling(rawValue: spec.pool?.rawValue ?? "avg") ?? .avg,
+        config.head = HeadConfig(pooling: HeadConfig.Pooling(spec.pool),
                                  bnneck: spec.neck == .bnneck, dropout: spec.dropout)
         return config
     }

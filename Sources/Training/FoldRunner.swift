@@ -18,10 +18,15 @@ public struct EpochRecord: Sendable, Codable, Hashable {
     public var validationScore: Double
     public var learningRate: Double
     public var seconds: Double
+    /// The loss and score on the selection rows (`TrainingSet.selectionRows`),
+    /// which choose the best epoch and step a plateau schedule; nil without them.
+    public var selectionLoss: Double?
+    public var selectionScore: Double?
     public init(epoch: Int, trainLoss: Double, validationLoss: Double, validationScore: Double,
-                learningRate: Double, seconds: Double) {
+                learningRate: Double, seconds: Double, selectionLoss: Double? = nil, selectionScore: Double? = nil) {
         (self.epoch, self.trainLoss, self.validationLoss) = (epoch, trainLoss, validationLoss)
         (self.validationScore, self.learningRate, self.seconds) = (validationScore, learningRate, seconds)
+        (self.selectionLoss, self.selectionScore) = (selectionLoss, selectionScore)
     }
 }
 

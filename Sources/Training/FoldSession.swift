@@ -41,7 +41,10 @@ final class FoldSession {
         let (manifest, data) = (runner.manifest, runner.data)
         guard let spec = manifest.model(named: task.model) else { preconditionFailure("FoldRunner: no model \(task.model)") }
         (self.runner, self.task, self.spec) = (runner, task, spec)
-        training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs)
+        // Choosing an epoch or stepping a plateau on the fold's own labels would make its OOF optimistic.
+        let choosesWhileTraining = spec.keepBest == true || spec.schedule.name == .plateau
+        training = TrainingSet(data: data, folds: data.folds(manifest.cv, seed: task.seed), fold: task.fold, inputs: inputs,
+                               holdsOutSelection: choosesWhileTraining)
         validationRows = training.validationRows
         validationLabels = validationRows.map { data.train.labels[$0] }
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
@@ -124,26 +127,42 @@ final class FoldSession {
         }
     }
 
-    /// Predicts the held-out fold after epoch `epoch` (0-based), steps the
-    /// schedule on its loss and records the epoch.
+    /// Predicts the held-out fold after epoch `epoch` (0-based) and records
+    /// the epoch; the schedule steps on the selection rows' loss when there
+    /// are some (never on the fold's: its labels must not steer its model).
     func validate(_ epoch: Int, _ trained: TrainedEpoch) -> EpochRecord {
         let classes = runner.data.classes
         oof = predict(studentProbabilities, images: runner.data.trainImages, rows: validationRows)
         let validationLoss = Metric.logLoss.score(probabilities: oof.scalars, classes: classes, labels: validationLabels)
-        trainer.endEpoch(validationLoss: validationLoss)
         let score = metric.score(probabilities: oof.scalars, classes: classes, labels: validationLabels)
+        let selection = scoreSelection()
+        if let selection { trainer.endEpoch(validationLoss: selection.loss) }
         let record = EpochRecord(epoch: epoch + 1, trainLoss: trained.trainLoss,
                                  validationLoss: validationLoss, validationScore: score,
-                                 learningRate: Double(trained.learningRate), seconds: Date().timeIntervalSince(trained.started))
+                                 learningRate: Double(trained.learningRate), seconds: Date().timeIntervalSince(trained.started),
+                                 selectionLoss: selection?.loss, selectionScore: selection?.score)
         history.append(record)
         return record
     }
 
+    /// The loss and score of the current model on the selection rows; nil without them.
+    private func scoreSelection() -> (loss: Double, score: Double)? {
+        let rows = training.selectionRows
+        guard !rows.isEmpty else { return nil }
+        let classes = runner.data.classes
+        let labels = rows.map { runner.data.train.labels[$0] }
+        let predicted = predict(studentProbabilities, images: runner.data.trainImages, rows: rows)
+        return (Metric.logLoss.score(probabilities: predicted.scalars, classes: classes, labels: labels),
+                metric.score(probabilities: predicted.scalars, classes: classes, labels: labels))
+    }
+
     /// Offers the validated epoch to the extra prediction sets (a snapshot at
-    /// a cycle's end, SWA's running mean, the best epoch so far).
+    /// a cycle's end, SWA's running mean, the best epoch so far — best on the
+    /// selection rows, never on the fold's own).
     func collectPredictionSets(after record: EpochRecord) {
-        let score = metric.higherIsBetter ? record.validationScore : -record.validationScore
-        collector.endOfEpoch(record.epoch, model: model, oof: oof, score: score, loss: record.validationLoss,
+        let selection = record.selectionScore ?? .nan
+        let score = metric.higherIsBetter ? selection : -selection
+        collector.endOfEpoch(record.epoch, model: model, oof: oof, score: score, loss: record.selectionLoss ?? .nan,
                              predictTest: predictTest)
     }
 

@@ -126,13 +126,17 @@ public struct TrainingSet: Sendable {
     public let labels: [Int]
     /// The fold's train rows, in order.
     public let validationRows: [Int]
+    /// Train rows outside the fold held back from training to choose an epoch
+    /// (`keep_best`) and step a plateau schedule, so that no choice made while
+    /// training sees the fold's labels; empty unless asked for. See `selection(from:labels:)`.
+    public let selectionRows: [Int]
     /// [images.count, K] when distilling: the teacher's OOF row for each train
     /// image, its test row for each pseudo image.
     public let softTargets: Tensor?
 
     /// `folds[r]` is train row r's fold; `fold` is held out.
     public init(trainImages: ImageSet, trainLabels: [Int], testImages: ImageSet, folds: [Int], fold: Int,
-                classes: Int, inputs: TaskInputs) {
+                classes: Int, inputs: TaskInputs, holdsOutSelection: Bool = false) {
         precondition(folds.count == trainImages.count && trainLabels.count == trainImages.count,
                      "TrainingSet: \(folds.count) folds and \(trainLabels.count) labels for \(trainImages.count) train images")
         do {
@@ -140,7 +144,10 @@ public struct TrainingSet: Sendable {
         } catch {
             preconditionFailure("TrainingSet: \(error) (validate task inputs when they arrive)")
         }
-        let trainRows = folds.indices.filter { folds[$0] != fold }
+        let outside = folds.indices.filter { folds[$0] != fold }
+        selectionRows = holdsOutSelection ? Self.selection(from: outside, labels: trainLabels) : []
+        let held = Set(selectionRows)
+        let trainRows = outside.filter { !held.contains($0) }
         let pseudoImages = inputs.pseudoRows.indices.map { trainImages.count + $0 }
         images = inputs.pseudoRows.isEmpty ? trainImages : Self.appending(inputs.pseudoRows, of: testImages, to: trainImages)
         rows = trainRows + pseudoImages
@@ -154,9 +161,23 @@ public struct TrainingSet: Sendable {
     }
 
     /// The data's train rows outside `task`'s fold plus the inputs' pseudo rows.
-    public init(data: ExperimentData, folds: [Int], fold: Int, inputs: TaskInputs) {
+    public init(data: ExperimentData, folds: [Int], fold: Int, inputs: TaskInputs, holdsOutSelection: Bool = false) {
         self.init(trainImages: data.trainImages, trainLabels: data.train.labels, testImages: data.testImages,
-                  folds: folds, fold: fold, classes: data.classes, inputs: inputs)
+                  folds: folds, fold: fold, classes: data.classes, inputs: inputs, holdsOutSelection: holdsOutSelection)
+    }
+
+    /// About a tenth of `rows`, stratified: within each class (rows in order)
+    /// every tenth row, and the last row of a class of 2 to 9 rows, so each
+    /// class with more than one row keeps most of its rows for training and
+    /// lends at least one to the selection.
+    public static func selection(from rows: [Int], labels: [Int]) -> [Int] {
+        let byClass = Dictionary(grouping: rows, by: { labels[$0] })
+        let chosen = byClass.values.flatMap { members -> [Int] in
+            guard members.count > 1 else { return [] }
+            let tenth = members.indices.filter { $0 % 10 == 9 }.map { members[$0] }
+            return tenth.isEmpty ? [members[members.count - 1]] : tenth
+        }
+        return chosen.sorted()
     }
 
     /// One shuffled, augmented pass over the training rows; `balanced` draws as

@@ -37,3 +37,15 @@ extension ResNetConfig.Stem {
         }
     }
 }
+
+extension HeadConfig.Pooling {
+    /// The engine's head pooling for the manifest's (`nil`: average): exhaustive, like the stem bridge.
+    public init(_ kind: PoolKind?) {
+        switch kind {
+        case nil, .avg: self = .avg
+        case .max: self = .max
+        case .gem: self = .gem
+        case .dual: self = .dual
+        }
+    }
+}

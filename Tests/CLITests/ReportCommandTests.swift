@@ -38,7 +38,7 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertFalse(html.lowercased().contains("<script"))
 
         let database = dir.appendingPathComponent("experiment.sqlite")
-        try sqlite(database, "DELETE FROM score;")
+        try sqlite(database, "DELETE FROM score; DELETE FROM predictionSet; DELETE FROM resultPrediction;")
         assertBadInput(try FoldwiseProcess.run(["report", dir.path], in: dataset.directory), mentions: ["scored yet", dir.path])
     }
 

@@ -53,8 +53,8 @@ final class PredictionSetsTests: XCTestCase {
         XCTAssertEqual(result.weights.map(\.value.scalars), again.weights.map(\.value.scalars))
     }
 
-    func testBestIsTheEpochWithTheHighestValidationScoreAndPredictsTestWithItsWeights() throws {
-        // A learning rate this high makes the validation score jump about, so the best epoch is not the last.
+    func testBestIsTheEpochWithTheHighestSelectionScoreAndPredictsTestWithItsWeights() throws {
+        // A learning rate this high makes the scores jump about, so the best epoch is not the last.
         let model = "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 5e-2, epochs: 4, batch_size: 16, keep_best: true}"
         let runner = try runner(model: model)
         let spec = try XCTUnwrap(runner.manifest.model(named: "tiny"))
@@ -62,19 +62,51 @@ final class PredictionSetsTests: XCTestCase {
         let result = try XCTUnwrap(runner.run(task, progress: { _ in }, isCancelled: { false }))
         XCTAssertEqual(["last"] + result.extraSets.map(\.name), spec.predictionSets)
         let best = try XCTUnwrap(result.extraSets.first { $0.name == "best" })
-        let scores = result.history.map(\.validationScore)
+        let scores = try result.history.map { try XCTUnwrap($0.selectionScore, "keep_best scores the selection rows") }
+        let losses = try result.history.map { try XCTUnwrap($0.selectionLoss) }
         let bestEpoch = try XCTUnwrap(scores.indices.max { a, b in
-            scores[a] != scores[b] ? scores[a] < scores[b]
-                : result.history[a].validationLoss > result.history[b].validationLoss || a > b
+            scores[a] != scores[b] ? scores[a] < scores[b] : losses[a] > losses[b] || a > b
         })
         XCTAssertLessThan(bestEpoch, scores.count - 1, "this configuration's best epoch is before the last: \(scores)")
         let labels = result.validationRows.map { runner.data.train.labels[$0] }
-        XCTAssertEqual(Metric.accuracy.score(probabilities: best.oof.scalars, classes: 10, labels: labels), scores[bestEpoch])
+        XCTAssertEqual(Metric.accuracy.score(probabilities: best.oof.scalars, classes: 10, labels: labels),
+                       result.history[bestEpoch].validationScore, "best's OOF rows are the chosen epoch's")
         XCTAssertNotEqual(best.test.scalars, result.test.scalars, "test predicted by the best epoch's weights")
         // The weights returned (the checkpoint) stay the last epoch's.
         let again = try XCTUnwrap(runner.run(task, progress: { _ in }, isCancelled: { false }))
         XCTAssertEqual(again.weights.map(\.value.scalars), result.weights.map(\.value.scalars))
         XCTAssertEqual(again.extraSets[0].test.scalars, best.test.scalars, "deterministic")
+    }
+
+    /// The leak test of the choices made while training: with `keep_best` and
+    /// a plateau schedule, changing the labels of the fold's own rows changes
+    /// none of its OOF predictions (before, the best epoch and the plateau's
+    /// steps were chosen on them).
+    func testTheFoldsOwnLabelsChooseNeitherTheBestEpochNorThePlateauSteps() throws {
+        let model = "{name: tiny, arch: {name: resnet, widths: [8], blocks: [1]}, optimizer: adam, lr: 5e-2, epochs: 4, batch_size: 16, keep_best: true, schedule: {name: plateau, patience: 0, factor: 0.5}}"
+        let directory = try TrainingDataset.temporaryDirectory("foldwise-selection")
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let dataset = try TrainingDataset.digits(in: directory, trainRows: 100, testRows: 20)
+        let url = try dataset.writeManifest(imageSize: 8, cv: "{folds: 5, seeds: [0], stratify: false}", models: [model])
+        let manifest = try Manifest.load(url)
+        let task = FoldTask(model: "tiny", seed: 0, fold: 1)
+        let run = { try XCTUnwrap(FoldRunner(manifest: manifest, data: try ExperimentData(manifest: manifest, threads: 2))
+            .run(task, progress: { _ in }, isCancelled: { false })) }
+        let honest = try run()
+        // Every validation row's label moved to the next class.
+        let validation = Set(honest.validationRows)
+        let lines = zip(dataset.trainIDs, dataset.trainLabels).enumerated().map { row, entry in
+            "\(entry.0),\(validation.contains(row) ? (entry.1 + 1) % 10 : entry.1)"
+        }
+        try (["id,label"] + lines).joined(separator: "\n").appending("\n")
+            .write(to: directory.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
+        let other = try run()
+        XCTAssertEqual(other.validationRows, honest.validationRows, "the folds must not move")
+        XCTAssertEqual(other.oof.scalars, honest.oof.scalars, "last")
+        XCTAssertEqual(other.extraSets.map(\.name), ["best"])
+        XCTAssertEqual(other.extraSets[0].oof.scalars, honest.extraSets[0].oof.scalars, "best")
+        XCTAssertEqual(other.history.map(\.learningRate), honest.history.map(\.learningRate), "the plateau's steps")
+        XCTAssertTrue(honest.history.map(\.learningRate).contains { $0 < 5e-2 * 0.99 }, "the plateau stepped at least once")
     }
 
     func testEverySetAModelNamesIsReportedInItsOrder() throws {
