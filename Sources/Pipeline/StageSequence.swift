@@ -26,8 +26,9 @@ public struct ExperimentPipeline {
 
     public var stages: [KeyedStage] { StagePlan.stages(manifest) }
 
-    /// Runs every stage in order; returns false when the runner was stopped
-    /// (run again, it resumes: done tasks stay done, recorded choices are reused).
+    /// Runs every stage in order; returns false when the runner was stopped or
+    /// a stage gave a task up before later stages (run again, it resumes: done
+    /// tasks stay done, given-up ones are retried, recorded choices are reused).
     public func run(_ runner: some TaskRunner) throws -> Bool {
         let stages = self.stages
         for (index, stage) in stages.enumerated() {
@@ -36,6 +37,12 @@ public struct ExperimentPipeline {
             let inputs = tasks.allSatisfy { done.contains($0.id) } ? [:]
                 : try runner.compute { try self.inputs(for: stage, tasks: tasks, after: Array(stages[..<index])) }
             guard try runner.run(tasks, stage: stage, inputs: inputs, moreStagesFollow: index < stages.count - 1) else { return false }
+            // A later stage needs every block of this one: with a task given up, stop here (run again to retry it).
+            let abandoned = try Set(database.tasks(experimentID: experimentID, state: .abandoned).map(\.id))
+            if index < stages.count - 1, tasks.contains(where: { abandoned.contains($0.id) }) {
+                log("\(stage.storageName): a task was given up, so the stages after it wait; run again to retry it")
+                return false
+            }
         }
         return true
     }
