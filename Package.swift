@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["Engine", "Datasets", "Manifests"], swiftSettings: fastMath),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Cluster", dependencies: ["CZeroMQ", "Storage", "Training", "Manifests"]),
+        .target(name: "Cluster", dependencies: ["CZeroMQ", "Datasets", "Storage", "Training", "Manifests"]),
         // The experiment pipeline: stages, results, level 2, submission, export, report.
         .target(name: "Pipeline",
                 dependencies: ["Cluster", "Datasets", "Engine", "Ensemble", "Manifests", "Storage", "Training"],

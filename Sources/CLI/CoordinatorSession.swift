@@ -31,8 +31,8 @@ struct CoordinatorSession {
                                           liveness: cluster.liveness, retryDelay: cluster.retryDelay,
                                           maxRetryDelay: cluster.maxRetryDelay),
             configure: configure, log: log)
-        // Results are checked against this data's rows and classes before they are stored.
-        shell.dataShape = DataShape(data)
+        // Results are checked against this data's folds, classes and labels before they are stored.
+        shell.reference = ResultReference(manifest: manifest, data: data)
         pipeline = ExperimentPipeline(manifest: manifest, directory: self.directory, database: database,
                                       experimentID: shell.experimentID, testLabels: data.testLabels, log: log)
     }

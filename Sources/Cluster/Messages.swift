@@ -202,11 +202,15 @@ public struct TaskFailure: Sendable, Hashable, Codable {
     }
 }
 
-/// Coordinator → worker: stop this attempt, its lease is gone.
+/// Coordinator → worker: stop this attempt, its lease is gone; with `reason`
+/// (a refused result), why the attempt failed, which the worker logs.
 public struct TaskCancel: Sendable, Hashable, Codable {
     public var taskID: String
     public var attempt: Int
-    public init(taskID: String, attempt: Int) { (self.taskID, self.attempt) = (taskID, attempt) }
+    public var reason: String?
+    public init(taskID: String, attempt: Int, reason: String? = nil) {
+        (self.taskID, self.attempt, self.reason) = (taskID, attempt, reason)
+    }
 }
 
 /// Coordinator → worker: no work is left, exit.

@@ -134,8 +134,12 @@ public struct WorkerLogic: Sendable {
                                       message: "worker \(hello.workerID) is busy with task \(current.taskID)")), now: now, &actions)
         case (.cancel(let cancel), .working(let current)) where cancel.taskID == current.taskID && cancel.attempt == current.attempt:
             state = .ready
+            if let reason = cancel.reason { actions.append(.log(Self.refusal(cancel, reason))) }
             actions.append(.cancelTask)
             send(.ready, now: now, &actions)
+        case (.cancel(let cancel), _) where cancel.reason != nil:
+            // The result already went out: the coordinator says why it was not taken.
+            actions.append(.log(Self.refusal(cancel, cancel.reason ?? "")))
         case (.reject(let reject), _):
             exit(reason: "the coordinator rejected this worker: \(reject.reason)", &actions)
         case (.shutdown(let shutdown), _):
@@ -145,6 +149,10 @@ public struct WorkerLogic: Sendable {
         default:
             actions.append(.log("ignored \(message.command) while \(state)"))
         }
+    }
+
+    private static func refusal(_ cancel: TaskCancel, _ reason: String) -> String {
+        "the coordinator failed task \(cancel.taskID) attempt \(cancel.attempt): \(reason)"
     }
 
     private mutating func tick(now: Double, _ actions: inout [WorkerAction]) {
