@@ -110,6 +110,12 @@ public final class CoordinatorShell {
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) })))
     }
 
+    /// Sends the coordinator's image digests with the manifest, so a worker
+    /// whose images differ can name the first one when it is refused.
+    public func offerImages(_ digests: ImageDigests) {
+        logic.manifestOffer?.imageDigests = digests.all.map(\.hex).joined()
+    }
+
     /// Shuts down the workers still connected (held for a stage that needed no work).
     public func shutdownWorkers() throws {
         try perform(logic.shutdownAll(reason: "all tasks are finished", now: Self.now()))

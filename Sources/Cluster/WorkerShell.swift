@@ -215,7 +215,9 @@ public final class WorkerShell {
                 let data = try ExperimentData(manifest: manifest, threads: threads)
                 try FoldRunner(manifest: manifest, data: data).checkModels()
                 loaded.current = (manifest, data)
-                inbox.post(.manifestLoaded(hash: offer.identity, datasetFingerprint: data.fingerprint), generation: generation)
+                let difference = offer.imageDigests.flatMap { data.imageDigests.firstDifference(from: ManifestOffer.digests($0)) }
+                inbox.post(.manifestLoaded(hash: offer.identity, datasetFingerprint: data.fingerprint, difference: difference),
+                           generation: generation)
             } catch {
                 let hint = dataRoot == nil ? "; if this machine keeps the data elsewhere, pass --data-root" : ""
                 inbox.post(.manifestFailed("\(error)\(hint)"), generation: generation)
