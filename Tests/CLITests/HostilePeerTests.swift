@@ -123,7 +123,7 @@ final class HostilePeerTests: ProcessTestCase {
 final class FakePeer {
     private let context: ZMQContext
     private let socket: ZMQSocket
-    private var pending: [Message] = []
+    private var welcomed = false
 
     init(endpoint: String, workerID: String, manifest: Manifest, fingerprint: String) throws {
         context = try ZMQContext()
@@ -147,16 +147,20 @@ final class FakePeer {
         return nil
     }
 
-    /// Waits for the welcome, says ready and returns the task it is given (nil if refused or none comes).
+    /// The first time, waits for the welcome and says ready; returns the task
+    /// it is given next (nil if refused or none comes). A result or failure
+    /// says ready again, so later tasks come unasked.
     func takeTask() -> TaskAssignment? {
-        let welcomed = next { message -> Bool? in
-            switch message {
-            case .welcome: true
-            case .reject: false
-            default: nil
-            }
+        if !welcomed {
+            welcomed = next { message -> Bool? in
+                switch message {
+                case .welcome: true
+                case .reject: false
+                default: nil
+                }
+            } ?? false
+            guard welcomed, (try? send(.ready)) != nil else { return nil }
         }
-        guard welcomed == true, (try? send(.ready)) != nil else { return nil }
         return next { if case .task(let assignment) = $0 { assignment } else { nil } }
     }
 
