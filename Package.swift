@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["Engine", "Datasets", "Manifests"], swiftSettings: fastMath),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Cluster", dependencies: ["CZeroMQ", "Storage", "Training", "Manifests"]),
+        .target(name: "Cluster", dependencies: ["CZeroMQ", "Datasets", "Storage", "Training", "Manifests"]),
         // The experiment pipeline: stages, results, level 2, submission, export, report.
         .target(name: "Pipeline",
                 dependencies: ["Cluster", "Datasets", "Engine", "Ensemble", "Manifests", "Storage", "Training"],
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Engine", "TestSupport"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Engine", "Manifests", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Datasets", "Engine", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Cluster", "Datasets", "Engine", "Manifests", "Training", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Manifests", "Storage", "Training", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Datasets", "Ensemble", "Kernels", "Manifests", "Storage", "Training", "TestSupport"]),

@@ -12,6 +12,8 @@ struct CoordinatorSession {
     let manifest: Manifest
     let data: ExperimentData
     let directory: ExperimentDirectory
+    /// Held for the process's life: one coordinator per experiment folder.
+    let lock: ExperimentLock?
     let shell: CoordinatorShell
     let pipeline: ExperimentPipeline
     var database: ExperimentDatabase { shell.database }
@@ -19,10 +21,15 @@ struct CoordinatorSession {
     init(manifestPath: String, directory: String?, endpoint: String, threads: Int,
          configure: (ZMQSocket) throws -> Void = { _ in }, log: @escaping @Sendable (String) -> Void) throws {
         manifest = try Manifest.load(URL(fileURLWithPath: manifestPath))
-        data = try ExperimentData(manifest: manifest, threads: threads)
-        try FoldRunner(manifest: manifest, data: data).checkModels()
         self.directory = ExperimentDirectory(URL(fileURLWithPath: directory ?? "runs/\(manifest.name)"))
+        // Before anything is read or written: a second coordinator on this folder stops here.
+        lock = try ExperimentLock.acquire(self.directory)
+        // Images unchanged since the last run (path, size, time) are not read again to fingerprint them.
+        data = try ExperimentData(manifest: manifest, threads: threads,
+                                  digestCache: ImageDigests.read(self.directory.file(ImageDigests.fileName)))
+        try FoldRunner(manifest: manifest, data: data).checkModels()
         let database = try self.directory.prepare(manifest: manifest, data: data)
+        if let owner = lock?.owner { try database.recordOwner(owner) }
         let cluster = manifest.cluster
         shell = try CoordinatorShell(
             context: try ZMQContext(), endpoint: endpoint, manifest: manifest, dataFingerprint: data.fingerprint,
@@ -31,8 +38,9 @@ struct CoordinatorSession {
                                           liveness: cluster.liveness, retryDelay: cluster.retryDelay,
                                           maxRetryDelay: cluster.maxRetryDelay),
             configure: configure, log: log)
-        // Results are checked against this data's rows and classes before they are stored.
-        shell.dataShape = DataShape(data)
+        // Results are checked against this data's folds, classes and labels before they are stored.
+        shell.reference = ResultReference(manifest: manifest, data: data)
+        shell.offerImages(data.imageDigests)
         pipeline = ExperimentPipeline(manifest: manifest, directory: self.directory, database: database,
                                       experimentID: shell.experimentID, testLabels: data.testLabels, log: log)
     }

@@ -34,10 +34,12 @@ struct TrainCommand: ParsableCommand {
         let threads = threadOptions.apply()
         let loaded = try Manifest.load(URL(fileURLWithPath: manifest))
         let tasks = try selectTasks(loaded)
-        let data = try ExperimentData(manifest: loaded, threads: threads)
+        let folder = URL(fileURLWithPath: out ?? "runs/\(loaded.name)")
+        let data = try ExperimentData(manifest: loaded, threads: threads,
+                                      digestCache: ImageDigests.read(folder.appendingPathComponent(ImageDigests.fileName)))
         try FoldRunner(manifest: loaded, data: data).checkModels()
-        let files = try PredictionFiles(directory: URL(fileURLWithPath: out ?? "runs/\(loaded.name)"), manifest: loaded,
-                                        dataFingerprint: data.fingerprint)
+        let files = try PredictionFiles(directory: folder, manifest: loaded, dataFingerprint: data.fingerprint,
+                                        images: data.imageDigests)
         let common = try files.writeCommon(data: data, seeds: loaded.cv.seeds)
         let metric = Metric(loaded.metric)
         let progress = ProgressDisplay(totalEpochs: tasks.reduce(0) { $0 + loaded.model(named: $1.model)!.epochs },

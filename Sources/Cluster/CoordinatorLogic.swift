@@ -14,6 +14,8 @@ public enum CoordinatorEvent: Sendable, Hashable {
     /// A send to this peer found its connection gone; `taskUndelivered` when
     /// the failed send was its task assignment.
     case unreachable(WorkerIdentity, taskUndelivered: Bool)
+    /// The shell refused this peer's result (`ProtocolError.invalidResult`): the attempt fails.
+    case refusedResult(WorkerIdentity, taskID: String, attempt: Int, reason: String)
     case tick
 }
 
@@ -71,6 +73,8 @@ public struct CoordinatorLogic: Sendable {
         var lastSent: Double
         var isReady = false
         var leasedTaskID: String?
+        /// Whether the peer reported progress on its current lease.
+        var leaseProgressed = false
     }
 
     public let maxAttempts: Int
@@ -87,6 +91,9 @@ public struct CoordinatorLogic: Sendable {
     /// While true, idle workers wait for more tasks instead of being shut down
     /// when every task is finished (a later stage will add tasks).
     public var holdsWorkers = false
+    /// Free lost leases and quarantine (`PeerPolicy`).
+    public var peerPolicy = PeerPolicy()
+    var standing = PeerStanding()
     /// What tasks of later stages train with, by task id.
     var inputsByTask: [String: (extras: TaskExtras, teacher: [Payload])] = [:]
 
@@ -150,6 +157,8 @@ public struct CoordinatorLogic: Sendable {
             if case .unknownVersion = error { send(.reject(Reject(reason: error.description)), to: peer, now: now, &actions) }
         case .unreachable(let peer, let undelivered):
             dropUnreachable(peer, taskUndelivered: undelivered, now: now, &actions)
+        case .refusedResult(let peer, let taskID, let attempt, let reason):
+            refuseResult(taskID: taskID, attempt: attempt, reason: reason, from: peer, now: now, &actions)
         case .tick:
             expireSilentWorkers(now: now, &actions)
             sendHeartbeats(now: now, &actions)
@@ -171,11 +180,12 @@ public struct CoordinatorLogic: Sendable {
             actions.append(.log("ignored \(message.command) from peer \(peer): it has not said hello or was declared lost"))
         case .ready:
             if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
-                endAttempt(index, message: "worker \(name(peer)) said ready while holding the task", lost: true, now: now, &actions)
+                loseLease(index, of: peer, message: "worker \(name(peer)) said ready while holding the task", now: now, &actions)
             }
             workers[peer]?.isReady = true
         case .progress(let progress):
             if isCurrent(taskID: progress.taskID, attempt: progress.attempt, peer: peer) {
+                workers[peer]?.leaseProgressed = true
                 actions.append(.taskProgress(progress))
             } else {
                 actions.append(.log("worker \(name(peer)) reports progress on task \(progress.taskID) attempt \(progress.attempt), which is not its lease; cancelling it"))
@@ -195,7 +205,10 @@ public struct CoordinatorLogic: Sendable {
             reason = "dataset fingerprint mismatch: \(worker) has data \(hello.datasetFingerprint), the coordinator has data \(datasetFingerprint); point the worker's --data-root at the same data as the coordinator"
         }
         if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
-            endAttempt(index, message: "\(worker) said hello again while holding the task", lost: true, now: now, &actions)
+            loseLease(index, of: peer, message: "\(worker) said hello again while holding the task", now: now, &actions)
+        }
+        if let quarantine = standing.quarantine(of: hello.workerID, connection: peer) {
+            return refuseQuarantined(peer, worker: worker, reason: quarantine, now: now, &actions)
         }
         if let offer = manifestOffer, hello.protocolVersion == protocolVersion, hello.manifestHash != offer.identity {
             forget(peer)
@@ -226,6 +239,7 @@ public struct CoordinatorLogic: Sendable {
             return actions.append(.log("ignored a stale result for task \(result.taskID) attempt \(result.attempt) from peer \(peer): that attempt's lease is gone"))
         }
         entries[index].status = .done
+        if let workerID = workers[peer]?.hello.workerID { standing.clear(workerID) }
         actions.append(.taskDone(taskID: result.taskID, result: result))
     }
 
@@ -244,19 +258,19 @@ public struct CoordinatorLogic: Sendable {
     }
 
     // A result or failure also says the worker is free again.
-    private mutating func releaseLease(of peer: WorkerIdentity, taskID: String) {
+    mutating func releaseLease(of peer: WorkerIdentity, taskID: String) {
         guard workers[peer] != nil else { return }
         if workers[peer]?.leasedTaskID == taskID { workers[peer]?.leasedTaskID = nil }
         workers[peer]?.isReady = true
     }
 
-    private func isCurrent(taskID: String, attempt: Int, peer: WorkerIdentity) -> Bool {
+    func isCurrent(taskID: String, attempt: Int, peer: WorkerIdentity) -> Bool {
         guard let index = indexByID[taskID] else { return false }
         return entries[index].status == .leased(peer, attempt: attempt)
     }
 
     /// Ends the current attempt of a task: retried after a doubling delay, or abandoned.
-    private mutating func endAttempt(_ index: Int, message: String, lost: Bool = false, now: Double,
+    mutating func endAttempt(_ index: Int, message: String, lost: Bool = false, now: Double,
                                      _ actions: inout [CoordinatorAction]) {
         let entry = entries[index]
         if case .leased(let peer, _) = entry.status, workers[peer]?.leasedTaskID == entry.task.id { workers[peer]?.leasedTaskID = nil }
@@ -295,7 +309,7 @@ public struct CoordinatorLogic: Sendable {
             guard let worker = workers[peer], now - worker.lastHeard >= limit else { continue }
             let silence = "worker \(worker.hello.workerID) on \(worker.hello.host) silent for \(now - worker.lastHeard) s"
             if let taskID = worker.leasedTaskID, let index = indexByID[taskID] {
-                endAttempt(index, message: "\(silence); its lease is lost", lost: true, now: now, &actions)
+                loseLease(index, of: peer, message: "\(silence); its lease is lost", now: now, &actions)
             }
             actions.append(.log("\(silence); dropped"))
             forget(peer)
@@ -315,7 +329,7 @@ public struct CoordinatorLogic: Sendable {
                 entries[index].status = .queued(notBefore: now)
                 actions.append(.taskHandedBack(taskID: taskID, attempt: attempt, message: "\(name) disconnected before the task reached it"))
             } else {
-                endAttempt(index, message: "\(name) disconnected; its lease is lost", lost: true, now: now, &actions)
+                loseLease(index, of: peer, message: "\(name) disconnected; its lease is lost", now: now, &actions)
             }
         }
         actions.append(.log("\(name) disconnected; dropped (it says hello again when it reconnects)"))
@@ -337,6 +351,7 @@ public struct CoordinatorLogic: Sendable {
                 let attempt = entries[index].lastAttempt, task = entries[index].task
                 entries[index].status = .leased(peer, attempt: attempt)
                 workers[peer]?.leasedTaskID = task.id
+                workers[peer]?.leaseProgressed = false
                 actions.append(.taskStarted(taskID: task.id, attempt: attempt, workerID: worker.hello.workerID))
                 let input = inputsByTask[task.id]
                 send(.task(TaskAssignment(task: task, attempt: attempt, extras: input?.extras, teacher: input?.teacher ?? [])),
@@ -348,12 +363,12 @@ public struct CoordinatorLogic: Sendable {
         }
     }
 
-    private mutating func send(_ message: Message, to peer: WorkerIdentity, now: Double, _ actions: inout [CoordinatorAction]) {
+    mutating func send(_ message: Message, to peer: WorkerIdentity, now: Double, _ actions: inout [CoordinatorAction]) {
         workers[peer]?.lastSent = now
         actions.append(.send(peer, message))
     }
 
-    private mutating func forget(_ peer: WorkerIdentity) {
+    mutating func forget(_ peer: WorkerIdentity) {
         workers[peer] = nil
         workerOrder.removeAll { $0 == peer }
     }

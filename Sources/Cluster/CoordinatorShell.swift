@@ -22,9 +22,10 @@ public final class CoordinatorShell {
     public private(set) var activity: [String: TaskActivity] = [:]
     /// Sees every action once it has been performed (a live display).
     public var observer: ((CoordinatorAction, CoordinatorShell) -> Void)?
-    /// The data every result must fit (its row indices, test rows and classes);
-    /// nil checks each result on its own only. Set it to `DataShape(data)`.
-    public var dataShape: DataShape?
+    /// What every result must agree with (its task's validation rows, the test
+    /// rows, the classes, the labels its score is recomputed from); nil checks
+    /// each result on its own only. Set it to `ResultReference(manifest:data:)`.
+    public var reference: ResultReference?
     private let socket: ZMQSocket
     private let monitor: ZMQMonitor
     private let log: @Sendable (String) -> Void
@@ -80,6 +81,7 @@ public final class CoordinatorShell {
         logic.liveness = settings.liveness
         logic.retryInitialDelay = settings.retryDelay
         logic.retryMaximumDelay = settings.maxRetryDelay
+        logic.peerPolicy = settings.peerPolicy
         if let file = manifest.file {
             logic.manifestOffer = ManifestOffer(hash: manifest.hash, json: manifest.canonicalJSON(),
                                                 directory: file.deletingLastPathComponent().path, files: files)
@@ -106,6 +108,12 @@ public final class CoordinatorShell {
         logic.add(tasks, inputs: inputs, restoring: CoordinatorLogic.Restored(
             doneTaskIDs: Set(records.filter { $0.state == .done }.map(\.id)),
             attemptsStarted: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.attempts) })))
+    }
+
+    /// Sends the coordinator's image digests with the manifest, so a worker
+    /// whose images differ can name the first one when it is refused.
+    public func offerImages(_ digests: ImageDigests) {
+        logic.manifestOffer?.imageDigests = digests.all.map(\.hex).joined()
     }
 
     /// Shuts down the workers still connected (held for a stage that needed no work).
@@ -184,18 +192,22 @@ public final class CoordinatorShell {
         socket.close()
     }
 
-    // A result refused by `Message.decode` or by `dataShape` reaches the logic
-    // as the attempt's failure (retried or abandoned), and is never stored.
+    // A result refused by `Message.decode` or by `reference` reaches the logic
+    // as the attempt's failure (retried or abandoned), and is never stored; an
+    // accepted one carries the score the coordinator recomputed.
     private func event(from frames: [[UInt8]]) -> CoordinatorEvent {
         let peer = WorkerIdentity(frames.first ?? [])
         do {
-            let message = try Message.decode(Array(frames.dropFirst()))
+            var message = try Message.decode(Array(frames.dropFirst()))
             if case .hello(let hello) = message { hostByWorker[hello.workerID] = hello.host }
-            if case .result(let result) = message, let dataShape { try result.check(against: dataShape) }
+            if case .result(var result) = message, let reference, let task = logic.task(id: result.taskID) {
+                result.score = try reference.check(result, task: task)
+                message = .result(result)
+            }
             return .received(peer, message)
         } catch .invalidResult(let taskID, let attempt, let reason) {
             log("refused the result of task \(taskID) attempt \(attempt) from peer \(peer): \(reason)")
-            return .received(peer, .failure(TaskFailure(taskID: taskID, attempt: attempt, message: "result refused: \(reason)")))
+            return .refusedResult(peer, taskID: taskID, attempt: attempt, reason: reason)
         } catch {
             return .undecodable(peer, error)
         }
@@ -278,10 +290,13 @@ public struct CoordinatorSettings: Sendable {
     public var liveness = WireProtocol.liveness
     public var retryDelay = 1.0
     public var maxRetryDelay = 60.0
+    /// What lost leases and refused results cost a peer.
+    public var peerPolicy = PeerPolicy()
     public init(maxAttempts: Int = 3, heartbeatInterval: Double = WireProtocol.heartbeatInterval,
-                liveness: Int = WireProtocol.liveness, retryDelay: Double = 1.0, maxRetryDelay: Double = 60.0) {
+                liveness: Int = WireProtocol.liveness, retryDelay: Double = 1.0, maxRetryDelay: Double = 60.0,
+                peerPolicy: PeerPolicy = PeerPolicy()) {
         (self.maxAttempts, self.heartbeatInterval, self.liveness) = (maxAttempts, heartbeatInterval, liveness)
-        (self.retryDelay, self.maxRetryDelay) = (retryDelay, maxRetryDelay)
+        (self.retryDelay, self.maxRetryDelay, self.peerPolicy) = (retryDelay, maxRetryDelay, peerPolicy)
     }
 }
 

@@ -29,8 +29,19 @@ public struct ManifestOffer: Sendable, Hashable, Codable {
     public var files: [ShippedFile]?
     /// The files' bytes: the welcome's payload frames, not part of its header.
     public var contents: [[UInt8]] = []
+    /// The coordinator's image digests, 16 hex digits each, train then test in
+    /// CSV order (`ImageDigests`): a worker whose images differ names the first.
+    public var imageDigests: String?
 
-    enum CodingKeys: String, CodingKey { case hash, json, directory, files }
+    enum CodingKeys: String, CodingKey { case hash, json, directory, files, imageDigests }
+
+    /// `imageDigests` as numbers; an unreadable group of digits reads as 0 (it then differs).
+    public static func digests(_ text: String) -> [UInt64] {
+        let digits = Array(text.utf8)
+        return stride(from: 0, to: digits.count, by: 16).map { start in
+            UInt64(String(decoding: digits[start..<min(start + 16, digits.count)], as: UTF8.self), radix: 16) ?? 0
+        }
+    }
 
     /// The manifest hash, and when files come with it the FNV-1a digest of their
     /// paths and digests: a worker that loaded another checkpoint at the same path
@@ -202,11 +213,15 @@ public struct TaskFailure: Sendable, Hashable, Codable {
     }
 }
 
-/// Coordinator → worker: stop this attempt, its lease is gone.
+/// Coordinator → worker: stop this attempt, its lease is gone; with `reason`
+/// (a refused result), why the attempt failed, which the worker logs.
 public struct TaskCancel: Sendable, Hashable, Codable {
     public var taskID: String
     public var attempt: Int
-    public init(taskID: String, attempt: Int) { (self.taskID, self.attempt) = (taskID, attempt) }
+    public var reason: String?
+    public init(taskID: String, attempt: Int, reason: String? = nil) {
+        (self.taskID, self.attempt, self.reason) = (taskID, attempt, reason)
+    }
 }
 
 /// Coordinator → worker: no work is left, exit.

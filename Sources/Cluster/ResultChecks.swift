@@ -4,14 +4,12 @@ import Foundation
 /// header of bounded, unique set names and sane sizes, one frame per array of
 /// exactly the announced size (checked before it is read, so nothing is
 /// allocated from a size the header merely claims), unique non-negative row
-/// indices, and rows of class probabilities. Each failure names the task and
+/// indices, and values its `PredictionRule` keeps. Each failure names the task and
 /// attempt (`ProtocolError.invalidResult`), so the attempt can be failed.
 struct ResultChecks {
     /// More sets than any model asks for (last, snapshots, SWA, EMA).
     static let maximumSets = 64
     static let maximumTaskIDLength = 64
-    /// How far a probability row's sum may stray from 1 (Float32 softmax, TTA and snapshot means).
-    static let sumTolerance = 1e-3
 
     enum Kind: String { case oof = "OOF", test }
 
@@ -81,23 +79,11 @@ struct ResultChecks {
         if let row = Self.firstRepeat(rows) { throw refuse("validation row \(row) appears twice") }
     }
 
-    /// Every row finite, non-negative and summing to 1 within `sumTolerance`.
-    func probabilities(_ values: [Float], set: String, kind: Kind) throws(ProtocolError) {
-        let classes = header.classes
-        for row in 0..<(values.count / classes) {
-            var sum = 0.0
-            for value in values[(row * classes)..<((row + 1) * classes)] {
-                guard value.isFinite else {
-                    throw refuse("set \(set) \(kind.rawValue) row \(row) holds \(value): the model diverged; lower its learning rate or check the data")
-                }
-                guard value >= 0 else {
-                    throw refuse("set \(set) \(kind.rawValue) row \(row) holds the negative value \(value): these are not class probabilities")
-                }
-                sum += Double(value)
-            }
-            guard abs(sum - 1) <= Self.sumTolerance else {
-                throw refuse("set \(set) \(kind.rawValue) row \(row) sums to \(sum), not 1 (±\(Self.sumTolerance)): these are not class probabilities")
-            }
+    /// Every value finite and every row kept by `rule` (a version 3 result
+    /// carries class probabilities: `PredictionRule.multiclass`).
+    func values(_ values: [Float], set: String, kind: Kind, rule: PredictionRule = .multiclass) throws(ProtocolError) {
+        if let violation = rule.violation(in: values, columns: header.classes) {
+            throw refuse("set \(set) \(kind.rawValue) row \(violation.row) \(violation.reason)")
         }
     }
 

@@ -103,9 +103,9 @@ enum ResultLayout {
         var sets: [SetPredictions] = []
         for (index, name) in header.sets.enumerated() {
             let oof = Message.floats(littleEndian: try checks.arrayFrame(payloads[1 + 2 * index], set: name, kind: .oof))
-            try checks.probabilities(oof, set: name, kind: .oof)
+            try checks.values(oof, set: name, kind: .oof)
             let test = Message.floats(littleEndian: try checks.arrayFrame(payloads[2 + 2 * index], set: name, kind: .test))
-            try checks.probabilities(test, set: name, kind: .test)
+            try checks.values(test, set: name, kind: .test)
             sets.append(SetPredictions(name: name, oof: oof, test: test))
         }
         return TaskResult(taskID: header.taskID, attempt: header.attempt, score: header.score,

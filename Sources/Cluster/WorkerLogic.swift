@@ -5,7 +5,8 @@ public enum WorkerEvent: Sendable, Hashable {
     case connected
     case received(Message)
     /// The offered manifest's data is loaded; the worker introduces itself again with it.
-    case manifestLoaded(hash: String, datasetFingerprint: String)
+    /// `difference`: the first image that differs from the coordinator's, told if it refuses the data.
+    case manifestLoaded(hash: String, datasetFingerprint: String, difference: String? = nil)
     case manifestFailed(String)
     case taskProgress(EpochRecord, epochs: Int)
     case taskFinished(score: Double, predictions: TaskPredictions)
@@ -52,6 +53,7 @@ public struct WorkerLogic: Sendable {
     private var welcomePatience = 1.0
     private var lastHeard = 0.0
     private var lastSent = 0.0
+    private var dataDifference: String?
 
     /// `datasetFingerprint` and `manifestHash` describe data already loaded; empty and nil for none.
     public init(workerID: String, host: String, threads: Int, datasetFingerprint: String = "",
@@ -72,8 +74,9 @@ public struct WorkerLogic: Sendable {
         case .received(let message):
             lastHeard = now
             receive(message, now: now, &actions)
-        case .manifestLoaded(let hash, let fingerprint):
+        case .manifestLoaded(let hash, let fingerprint, let difference):
             guard case .loading = state else { return [.log("ignored loaded data while \(state)")] }
+            dataDifference = difference
             hello.manifestHash = hash
             hello.datasetFingerprint = fingerprint
             state = .helloSent
@@ -134,10 +137,15 @@ public struct WorkerLogic: Sendable {
                                       message: "worker \(hello.workerID) is busy with task \(current.taskID)")), now: now, &actions)
         case (.cancel(let cancel), .working(let current)) where cancel.taskID == current.taskID && cancel.attempt == current.attempt:
             state = .ready
+            if let reason = cancel.reason { actions.append(.log(Self.refusal(cancel, reason))) }
             actions.append(.cancelTask)
             send(.ready, now: now, &actions)
+        case (.cancel(let cancel), _) where cancel.reason != nil:
+            // The result already went out: the coordinator says why it was not taken.
+            actions.append(.log(Self.refusal(cancel, cancel.reason ?? "")))
         case (.reject(let reject), _):
-            exit(reason: "the coordinator rejected this worker: \(reject.reason)", &actions)
+            let difference = dataDifference.map { " (this machine's data: \($0))" } ?? ""
+            exit(reason: "the coordinator rejected this worker: \(reject.reason)\(difference)", &actions)
         case (.shutdown(let shutdown), _):
             exit(reason: "the coordinator shut this worker down: \(shutdown.reason)", &actions)
         case (.heartbeat, _):
@@ -145,6 +153,10 @@ public struct WorkerLogic: Sendable {
         default:
             actions.append(.log("ignored \(message.command) while \(state)"))
         }
+    }
+
+    private static func refusal(_ cancel: TaskCancel, _ reason: String) -> String {
+        "the coordinator failed task \(cancel.taskID) attempt \(cancel.attempt): \(reason)"
     }
 
     private mutating func tick(now: Double, _ actions: inout [WorkerAction]) {

@@ -215,7 +215,9 @@ public final class WorkerShell {
                 let data = try ExperimentData(manifest: manifest, threads: threads)
                 try FoldRunner(manifest: manifest, data: data).checkModels()
                 loaded.current = (manifest, data)
-                inbox.post(.manifestLoaded(hash: offer.identity, datasetFingerprint: data.fingerprint), generation: generation)
+                let difference = offer.imageDigests.flatMap { data.imageDigests.firstDifference(from: ManifestOffer.digests($0)) }
+                inbox.post(.manifestLoaded(hash: offer.identity, datasetFingerprint: data.fingerprint, difference: difference),
+                           generation: generation)
             } catch {
                 let hint = dataRoot == nil ? "; if this machine keeps the data elsewhere, pass --data-root" : ""
                 inbox.post(.manifestFailed("\(error)\(hint)"), generation: generation)
@@ -262,7 +264,12 @@ public final class WorkerShell {
                 inbox.post(.taskProgress(record, epochs: epochs), generation: generation)
             }, isCancelled: { inbox.isStale(generation) })
             guard let result else { return }
-            inbox.post(.taskFinished(score: result.score, predictions: TaskPredictions(result)), generation: generation)
+            let predictions = TaskPredictions(result)
+            // A diverged model is this task's failure, not a result for the coordinator to refuse (a strike against the worker).
+            if let violation = predictions.violation(of: .multiclass) {
+                return inbox.post(.taskFailed("task \(assignment.taskID): \(violation)"), generation: generation)
+            }
+            inbox.post(.taskFinished(score: result.score, predictions: predictions), generation: generation)
         }
         // Training recurses through the layers; give it a main-thread-sized stack.
         thread.stackSize = 8 << 20

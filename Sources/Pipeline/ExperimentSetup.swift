@@ -9,7 +9,8 @@ extension ExperimentDirectory {
     /// writes the common files (labels, folds, ids, class names) and the
     /// sample submission, and opens the database.
     public func prepare(manifest: Manifest, data: ExperimentData) throws -> ExperimentDatabase {
-        let files = try PredictionFiles(directory: url, manifest: manifest, dataFingerprint: data.fingerprint)
+        let files = try PredictionFiles(directory: url, manifest: manifest, dataFingerprint: data.fingerprint,
+                                        images: data.imageDigests)
         try files.writeCommon(data: data, seeds: manifest.cv.seeds)
         try Self.writeSample(manifest: manifest, data: data, to: sampleSubmission)
         return try ExperimentDatabase.open(at: database)

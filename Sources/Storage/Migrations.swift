@@ -114,6 +114,15 @@ enum Migrations {
                 table.primaryKey(["experimentID", "subject", "kind"])
             }
         }
+        migrator.registerMigration("v5-coordinator-owner") { db in
+            // The coordinator that holds the folder's lock (one row), for diagnostics.
+            try db.create(table: "coordinatorOwner") { table in
+                table.primaryKey("id", .integer)
+                table.column("pid", .integer).notNull()
+                table.column("host", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -13,11 +13,13 @@ public final class ExperimentData: @unchecked Sendable {
     public let testImages: ImageSet
     /// Labels of the test rows when the manifest names `test_labels`.
     public let testLabels: [Int]?
+    /// The digest of every image file's bytes, train then test in CSV order.
+    public let imageDigests: ImageDigests
     public var classes: Int { train.classNames.count }
 
     /// Identifies the data a result was computed from: train ids and labels,
-    /// class names, test ids and the image geometry (16 hex digits). Results
-    /// for other data are never mixed into the same folder.
+    /// class names, test ids, the image geometry and every image file's bytes
+    /// (16 hex digits). Results for other data are never mixed into the same folder.
     public var fingerprint: String {
         var h = stableHash(train.classNames.joined(separator: "\u{1F}"))
         func mix(_ string: String) { h = (h ^ stableHash(string)) &* 0x0000_0100_0000_01B3 }
@@ -25,10 +27,13 @@ public final class ExperimentData: @unchecked Sendable {
         for id in test.ids { mix(id) }
         let spec = trainImages.spec
         mix("\(spec.channels)x\(spec.height)x\(spec.width)")
+        for file in imageDigests.all { mix(file.hex) }
         return String(h, radix: 16).leftPadded(to: 16)
     }
 
-    public init(manifest: Manifest, threads: Int) throws {
+    /// `digestCache`: digests of earlier reads by path (`ImageDigests.read`);
+    /// an image whose size and modification time are unchanged is not read again.
+    public init(manifest: Manifest, threads: Int, digestCache: [String: FileDigest] = [:]) throws {
         let d = manifest.data
         train = try TrainTable.load(csv: manifest.resolve(d.trainCSV), idColumn: d.idColumn,
                                     labelColumn: d.labelColumn, groupColumn: manifest.cv.groupColumn)
@@ -43,6 +48,9 @@ public final class ExperimentData: @unchecked Sendable {
         let testFolder = try ImageFolder(directory: manifest.resolve(d.testImages), fileExtension: d.imageExtension)
         trainImages = try ImageSet.decode(ids: train.ids, folder: trainFolder, spec: spec, csv: train.file, threads: threads)
         testImages = try ImageSet.decode(ids: test.ids, folder: testFolder, spec: spec, csv: test.file, threads: threads)
+        imageDigests = ImageDigests(
+            train: try FileDigests.compute(train.ids.map { try trainFolder.url(for: $0) }, cache: digestCache, threads: threads),
+            test: try FileDigests.compute(test.ids.map { try testFolder.url(for: $0) }, cache: digestCache, threads: threads))
         let (testIDs, classNames) = (test.ids, train.classNames)
         testLabels = try d.testLabels.map {
             try heldOutLabels(csv: manifest.resolve($0), idColumn: d.idColumn, labelColumn: d.labelColumn,

@@ -23,14 +23,17 @@ public struct PredictionFiles {
     public let directory: URL
     public let manifest: Manifest
 
-    public init(directory: URL, manifest: Manifest, dataFingerprint: String) throws {
+    /// `images`: the data's image digests, checked against those the folder
+    /// recorded (to name a changed image) and recorded for the next run.
+    public init(directory: URL, manifest: Manifest, dataFingerprint: String, images: ImageDigests? = nil) throws {
         (self.directory, self.manifest) = (directory, manifest)
-        try prepare(dataFingerprint: dataFingerprint)
+        try prepare(dataFingerprint: dataFingerprint, images: images)
+        try images?.write(to: url(ImageDigests.fileName))
     }
 
     /// Refuses a folder that holds anything but results of this manifest on
     /// this data, then records both in experiment.json.
-    private func prepare(dataFingerprint: String) throws {
+    private func prepare(dataFingerprint: String, images: ImageDigests?) throws {
         let fm = FileManager.default
         let marker = directory.appendingPathComponent("experiment.json")
         if fm.fileExists(atPath: marker.path) {
@@ -47,10 +50,11 @@ public struct PredictionFiles {
             }
             if let data = object["data_fingerprint"] as? String, data != dataFingerprint {
                 throw DatasetError(file: directory.path,
-                                   message: "this folder holds results computed on other data (fingerprint \(data), the data now is \(dataFingerprint)): the CSVs or images changed",
-                                   fix: "choose another folder with --out, or delete this one to start over")
+                                   message: "this folder holds results computed on other data (fingerprint \(data), the data now is \(dataFingerprint)): \(dataChange(images))",
+                                   fix: "restore the data the results were computed from, or choose another folder (--out for train, --dir for run), or delete this one to start over")
             }
-        } else if let contents = try? fm.contentsOfDirectory(atPath: directory.path), !contents.isEmpty {
+        } else if let contents = try? fm.contentsOfDirectory(atPath: directory.path),
+                  !contents.filter({ $0 != PredictionFilesBookkeeping.lockFile }).isEmpty {
             throw DatasetError(file: directory.path, message: "the output folder is not empty and holds no Foldwise results",
                                fix: "choose a new or empty folder with --out")
         }
@@ -63,6 +67,16 @@ public struct PredictionFiles {
         let json = "{\"manifest_hash\": \"\(manifest.hash)\", \"data_fingerprint\": \"\(dataFingerprint)\", "
             + "\"manifest\": \(manifest.canonicalJSON())}\n"
         try writeAtomically(Data(json.utf8), to: marker)
+    }
+
+    /// What changed since the folder's results were computed, as far as its recorded image digests tell.
+    private func dataChange(_ images: ImageDigests?) -> String {
+        let recorded = ImageDigests.read(url(ImageDigests.fileName))
+        guard let images, !recorded.isEmpty else {
+            return "the CSVs or images changed, or the folder was written by a Foldwise release whose fingerprint left out image contents"
+        }
+        return images.firstChange(from: recorded)
+            ?? "no image changed, so the CSVs did (ids, labels or class names) or the manifest's image size or channels"
     }
 
     /// Files every run rewrites with the same contents; returns their paths.
@@ -167,6 +181,12 @@ public struct PredictionFiles {
                                fix: "check that the output folder is writable and the disk has space")
         }
     }
+}
+
+/// Files a coordinator keeps in an experiment folder before any result: a new
+/// folder holding only them is still an empty one.
+public enum PredictionFilesBookkeeping {
+    public static let lockFile = "coordinator.lock"
 }
 
 public struct FoldSummary: Codable, Sendable {

@@ -6,26 +6,7 @@ import XCTest
 /// `export` with real processes on loopback: every task trained once, results
 /// bit-identical to `foldwise train --threads 1`, a worker or the coordinator
 /// killed with SIGKILL mid-run, malformed frames, and refusals.
-final class ClusterCommandTests: XCTestCase {
-    private var jar: ProcessJar!
-    private var scratch: URL!
-
-    override func setUpWithError() throws {
-        let jar = try ProcessJar()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-cluster-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        (self.jar, self.scratch) = (jar, scratch)
-        addTeardownBlock {
-            jar.stopAll()
-            try? FileManager.default.removeItem(at: scratch)
-        }
-    }
-
-    override class func tearDown() {
-        ClusterReference.shared.remove()
-        super.tearDown()
-    }
-
+final class ClusterCommandTests: ProcessTestCase {
     // MARK: run
 
     func testRunWithTwoWorkersTrainsEveryTaskOnceLikeTrainAndResumesWithoutTraining() throws {

@@ -37,6 +37,30 @@ final class BackgroundFoldwise {
     }
 }
 
+/// A test case that starts `foldwise` processes: a `ProcessJar` that kills
+/// them (and their children) after each test, a scratch folder, and the shared
+/// `ClusterReference` removed after the class.
+class ProcessTestCase: XCTestCase {
+    var jar: ProcessJar!
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        let jar = try ProcessJar()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-\(Self.self)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        (self.jar, self.scratch) = (jar, scratch)
+        addTeardownBlock {
+            jar.stopAll()
+            try? FileManager.default.removeItem(at: scratch)
+        }
+    }
+
+    override class func tearDown() {
+        ClusterReference.shared.remove()
+        super.tearDown()
+    }
+}
+
 /// Every process a test starts. `stopAll` (registered as a teardown block)
 /// SIGKILLs each one that still runs together with its descendants (the
 /// workers of a `foldwise run`), so a failing test leaves no orphans behind.

@@ -18,6 +18,12 @@ final class CoordinatorLogicTests: XCTestCase {
             validationRows: [0], testRows: 1, classes: 1, sets: [SetPredictions(name: "last", oof: [1], test: [1])])))
     }
 
+    /// The first epoch's progress on `assignment`: the peer is training it.
+    func progress(_ assignment: TaskAssignment) -> Message {
+        .progress(TaskProgress(taskID: assignment.taskID, attempt: assignment.attempt, epoch: 1, epochs: 5, trainLoss: 1,
+                               validationLoss: 1, validationScore: 0.5, learningRate: 0.1, seconds: 1))
+    }
+
     /// Hello and ready from each peer at `now`; returns the tasks they were given.
     func join(_ coordinator: inout CoordinatorLogic, _ peers: [(WorkerIdentity, String)], now: Double = 0) -> [TaskAssignment] {
         var given: [TaskAssignment] = []
@@ -65,6 +71,7 @@ final class CoordinatorLogicTests: XCTestCase {
         let tasks = Self.tasks(2)
         var coordinator = CoordinatorLogic(tasks: tasks, maxAttempts: 3, datasetFingerprint: "fp01")
         let first = join(&coordinator, [(w1, "a"), (w2, "b")])
+        _ = coordinator.handle(.received(w1, progress(first[0])), now: 0)
         XCTAssertTrue(assignments(coordinator.handle(.received(w2, result(first[1])), now: 1)).isEmpty, "nothing left to lease yet")
         for now in [1.0, 2.0, 2.9] {
             _ = coordinator.handle(.received(w2, .heartbeat), now: now)
@@ -249,6 +256,7 @@ final class CoordinatorLogicTests: XCTestCase {
                                                            message: "worker a on node-a disconnected before the task reached it")))
         XCTAssertFalse(undelivered.contains(.taskAbandoned(taskID: leases[0].taskID)))
         // A peer that was training when its connection went: the lease is lost (the only attempt, so given up).
+        _ = coordinator.handle(.received(w2, progress(leases[1])), now: 1)
         let lost = coordinator.handle(.unreachable(w2, taskUndelivered: false), now: 1)
         XCTAssertTrue(lost.contains(.taskLost(taskID: leases[1].taskID, attempt: 1, message: "worker b on node-b disconnected; its lease is lost")))
         XCTAssertTrue(lost.contains(.taskAbandoned(taskID: leases[1].taskID)))

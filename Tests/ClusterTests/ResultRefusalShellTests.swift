@@ -7,8 +7,9 @@ import Training
 import XCTest
 
 /// A hostile worker, spoken for by a bare DEALER over loopback, sends results
-/// that lie: the coordinator refuses each with a logged reason, fails the
-/// attempt (retried, then abandoned) and stores nothing.
+/// that lie: the coordinator refuses each with a logged reason, tells the
+/// worker why (a cancel with the reason), fails the attempt (retried, then
+/// abandoned) and stores nothing.
 final class ResultRefusalShellTests: XCTestCase {
     func testLyingResultsFailTheirAttemptsAndAreNeverStored() throws {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
@@ -19,10 +20,11 @@ final class ResultRefusalShellTests: XCTestCase {
         let log = ShellTests.Outcomes()
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
-                                               settings: CoordinatorSettings(maxAttempts: 2, retryDelay: 0.05),
+                                               settings: CoordinatorSettings(maxAttempts: 3, retryDelay: 0.05,
+                                                                             peerPolicy: PeerPolicy(quarantineAfter: 100)),
                                                log: { log.add($0) })
         defer { coordinator.close(linger: 0) }
-        coordinator.dataShape = DataShape(data)
+        coordinator.reference = ResultReference(manifest: manifest, data: data)
         let worker = try ZMQSocket(context: context, kind: .dealer)
         defer { worker.close() }
         try worker.setLinger(seconds: 0)
@@ -30,7 +32,7 @@ final class ResultRefusalShellTests: XCTestCase {
         try worker.send(frames: Message.hello(Hello(protocolVersion: Int(WireProtocol.version), workerID: "liar", host: "loopback",
                                                     threads: 1, datasetFingerprint: data.fingerprint,
                                                     manifestHash: manifest.hash)).encode())
-        var sent = 0
+        var sent = 0, reasons: [String] = []
         let deadline = Date().addingTimeInterval(30)
         while !coordinator.logic.isFinished, Date() < deadline {
             _ = try coordinator.run(until: Date().addingTimeInterval(0.2))
@@ -38,46 +40,69 @@ final class ResultRefusalShellTests: XCTestCase {
                 switch try Message.decode(frames) {
                 case .welcome: try worker.send(frames: Message.ready.encode())
                 case .task(let assignment):
-                    try worker.send(frames: Message.result(lie(sent, assignment, data)).encode())
+                    try worker.send(frames: Message.result(lie(sent, assignment, manifest, data)).encode())
                     sent += 1
+                case .cancel(let cancel): reasons += cancel.reason.map { [$0] } ?? []
                 default: break
                 }
             }
         }
         XCTAssertTrue(coordinator.logic.isFinished, "the coordinator did not give up on both tasks within 30 s")
-        XCTAssertEqual(sent, 4, "two tasks, two attempts each")
+        XCTAssertEqual(sent, 6, "two tasks, three attempts each")
         XCTAssertEqual(coordinator.logic.summary.abandoned, 2)
         var messages: [String] = []
         for task in try coordinator.database.tasks(experimentID: coordinator.experimentID) {
             XCTAssertEqual(task.state, .failed)
             XCTAssertEqual(try coordinator.database.predictions(taskID: task.id), [])
             let attempts = try coordinator.database.attempts(taskID: task.id)
-            XCTAssertEqual(attempts.map(\.outcome), [.failed, .failed])
+            XCTAssertEqual(attempts.map(\.outcome), [.failed, .failed, .failed])
             messages += attempts.compactMap(\.message)
         }
         XCTAssertTrue(messages.allSatisfy { $0.hasPrefix("result refused: ") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("holds nan: the model diverged") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("outside the coordinator's \(data.train.ids.count) train rows") }, "\(messages)")
-        XCTAssertTrue(messages.contains { $0.contains("sums to 2") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("holds 1.1, above 1") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("the coordinator's data has \(data.classes)") }, "\(messages)")
-        XCTAssertEqual(log.all.filter { $0?.hasPrefix("refused the result of task") == true }.count, 4, "\(log.all)")
+        XCTAssertTrue(messages.contains { $0.contains("the worker split the data otherwise") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("claims accuracy 1.0, but its OOF rows score") }, "\(messages)")
+        XCTAssertEqual(log.all.filter { $0?.hasPrefix("refused the result of task") == true }.count, 6, "\(log.all)")
+        // Every cancel went out with its refusal; the last may still be in flight.
+        let told = Date().addingTimeInterval(5)
+        while drain(worker, &reasons) < 6, Date() < told { usleep(10_000) }
+        XCTAssertEqual(reasons.count, 6, "the worker was told why of \(reasons.count) refusals: \(reasons)")
+        XCTAssertEqual(Set(reasons), Set(messages))
     }
 
-    /// The `index`th lie: a NaN, a row the data does not have, a row summing to 2, one class too few.
-    private func lie(_ index: Int, _ assignment: TaskAssignment, _ data: ExperimentData) -> TaskResult {
+    /// Counts the refusals the worker has been told of since.
+    private func drain(_ worker: ZMQSocket, _ reasons: inout [String]) -> Int {
+        while let frames = try? worker.receive(timeout: 0) {
+            if case .cancel(let cancel) = try? Message.decode(frames), let reason = cancel.reason { reasons.append(reason) }
+        }
+        return reasons.count
+    }
+
+    /// The `index`th lie: a NaN, a row the data does not have, a probability
+    /// above 1, one class too few, rows of another fold, constant predictions claiming
+    /// a perfect score. Each is otherwise the task's true shape.
+    private func lie(_ index: Int, _ assignment: TaskAssignment, _ manifest: Manifest, _ data: ExperimentData) -> TaskResult {
         let (classes, testRows) = (data.classes, data.test.ids.count)
+        let reference = ResultReference(manifest: manifest, data: data)
+        let rows = reference.validationRows(seed: assignment.task.fold.seed, fold: assignment.task.fold.fold) ?? []
         let uniform = { (rows: Int, classes: Int) in [Float](repeating: 1 / Float(classes), count: rows * classes) }
-        var set = SetPredictions(name: "last", oof: uniform(2, classes), test: uniform(testRows, classes))
-        var predictions = TaskPredictions(validationRows: [0, 1], testRows: testRows, classes: classes, sets: [])
-        switch index % 4 {
+        var set = SetPredictions(name: "last", oof: uniform(rows.count, classes), test: uniform(testRows, classes))
+        var predictions = TaskPredictions(validationRows: rows, testRows: testRows, classes: classes, sets: [])
+        var score = reference.metric.score(probabilities: set.oof, classes: classes, labels: rows.map { data.train.labels[$0] })
+        switch index % 6 {
         case 0: set.oof[3] = .nan
-        case 1: predictions.validationRows = [0, data.train.ids.count]
+        case 1: predictions.validationRows[0] = data.train.ids.count
         case 2: set.test[0] += 1
-        default:
+        case 3:
             predictions.classes = classes - 1
-            set = SetPredictions(name: "last", oof: uniform(2, classes - 1), test: uniform(testRows, classes - 1))
+            set = SetPredictions(name: "last", oof: uniform(rows.count, classes - 1), test: uniform(testRows, classes - 1))
+        case 4: predictions.validationRows = Array(0..<data.train.ids.count).filter { !rows.contains($0) }.prefix(rows.count).map { $0 }
+        default: score = 1
         }
         predictions.sets = [set]
-        return TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: 0.5, predictions: predictions)
+        return TaskResult(taskID: assignment.taskID, attempt: assignment.attempt, score: score, predictions: predictions)
     }
 }

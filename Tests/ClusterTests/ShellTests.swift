@@ -29,7 +29,7 @@ final class ShellTests: XCTestCase {
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint,
                                                database: try ExperimentDatabase.open(at: databaseURL))
-        coordinator.dataShape = DataShape(data)
+        coordinator.reference = ResultReference(manifest: manifest, data: data)
         let port = try XCTUnwrap(coordinator.port)
         let outcomes = Outcomes()
         for index in 0..<2 {
@@ -289,7 +289,7 @@ final class ShellTests: XCTestCase {
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory())
         defer { coordinator.close(linger: 0) }
-        coordinator.dataShape = DataShape(data)
+        coordinator.reference = ResultReference(manifest: manifest, data: data)
         let port = try XCTUnwrap(coordinator.port)
         let outcomes = Outcomes(), workerLog = Outcomes()
         Thread {

@@ -130,6 +130,25 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(worker.state, .ready)
     }
 
+    func testARefusedResultIsLoggedWithTheCoordinatorsReason() {
+        var worker = workingWorker()
+        _ = worker.handle(.taskFinished(score: 1, predictions: TaskPredictions(validationRows: [], testRows: 0, classes: 1, sets: [])), now: 0.5)
+        let refusal = TaskCancel(taskID: task.id, attempt: 3, reason: "result refused: it claims accuracy 1.0")
+        XCTAssertEqual(worker.handle(.received(.cancel(refusal)), now: 0.6),
+                       [.log("the coordinator failed task \(task.id) attempt 3: result refused: it claims accuracy 1.0")])
+        XCTAssertEqual(worker.state, .ready)
+    }
+
+    func testARejectOfItsDataNamesTheFirstImageThatDiffers() {
+        var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
+        _ = worker.handle(.connected, now: 0)
+        let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
+        _ = worker.handle(.manifestLoaded(hash: "m1", datasetFingerprint: "fp02", difference: "train image /d/1.jpg differs"), now: 1)
+        XCTAssertEqual(worker.handle(.received(.reject(Reject(reason: "dataset fingerprint mismatch"))), now: 1.1),
+                       [.exit(reason: "the coordinator rejected this worker: dataset fingerprint mismatch (this machine's data: train image /d/1.jpg differs)")])
+    }
+
     /// One coordinator, two workers, frames through encode/decode, training that
     /// takes 1.5 s per task; worker b dies (goes silent) as soon as it starts a task.
     func testWholeRunWithAWorkerThatDies() throws {

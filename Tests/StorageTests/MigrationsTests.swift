@@ -7,7 +7,7 @@ final class MigrationsTests: XCTestCase {
     func testMigrationIdentifiersAreAppendOnly() {
         XCTAssertEqual(ExperimentDatabase.migrationIdentifiers, [
             "v1-experiments", "v1-tasks", "v1-attempts", "v1-epoch-metrics", "v1-prediction-sets", "v1-scores",
-            "v2-validation-rows", "v3-stage-outputs", "v4-result-predictions",
+            "v2-validation-rows", "v3-stage-outputs", "v4-result-predictions", "v5-coordinator-owner",
         ])
     }
 
@@ -18,7 +18,7 @@ final class MigrationsTests: XCTestCase {
                  try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
             }
             XCTAssertEqual(applied, ExperimentDatabase.migrationIdentifiers, label)
-            for table in ["attempt", "epochMetric", "experiment", "predictionSet", "score", "task"] {
+            for table in ["attempt", "coordinatorOwner", "epochMetric", "experiment", "predictionSet", "score", "task"] {
                 XCTAssertTrue(tables.contains(table), "\(label): missing table \(table)")
             }
         }
