@@ -7,8 +7,11 @@ final class EnsembleSectionTests: XCTestCase {
         XCTAssertEqual(try Fixture.parse(Fixture.yaml(top: ["ensemble: {}"])).ensemble,
                        EnsembleSection(blends: [.mean, .rank, .weights, .hillclimb], stackers: [.logistic]))
         let section = try Fixture.parse(Fixture.yaml(top: ["ensemble:", "  blends: [hillclimb]", "  stackers: [logistic, xgboost, mlp]",
-                                                          "  sets: [a/last, a/swa]"])).ensemble
-        XCTAssertEqual(section, EnsembleSection(blends: [.hillclimb], stackers: [.logistic, .xgboost, .mlp], sets: ["a/last", "a/swa"]))
+                                                          "  sets: [a/last]"])).ensemble
+        XCTAssertEqual(section, EnsembleSection(blends: [.hillclimb], stackers: [.logistic, .xgboost, .mlp], sets: ["a/last"]))
+        // A set the model does not make is refused, not silently dropped from level 2.
+        assertManifestError(Fixture.yaml(top: ["ensemble:", "  sets: [a/last, a/swa]"]), line: 16,
+                            keyPath: "ensemble.sets[1]", message: "model a has no prediction set `swa`")
     }
 
     func testErrorsNameTheKey() {
