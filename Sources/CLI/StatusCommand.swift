@@ -19,29 +19,39 @@ struct StatusCommand: ParsableCommand {
         let directory = try ExperimentDirectory.locate(dir)
         let (database, experiment, experimentID) = try directory.openExperiment()
         let tasks = try database.tasks(experimentID: experimentID)
+        let stages = (try? Manifest.fromCanonicalJSON(experiment.manifestJSON)).map(StagePlan.stages) ?? []
         var report = StatusReport(experiment: experiment.name, manifestHash: experiment.manifestHash,
                                   database: directory.database.path, integrityOK: try database.integrityCheck())
         report.tasks = Dictionary(uniqueKeysWithValues: try database.counts(experimentID: experimentID).map { ($0.key.rawValue, $0.value) })
         for task in tasks where task.state == .running {
             let attempt = try database.attempts(taskID: task.id).last
             let epoch = try database.epochs(taskID: task.id).last { $0.attempt == task.attempts }
-            report.running.append(.init(task: Self.label(task), worker: attempt?.workerID ?? "?", host: attempt?.host ?? "?",
+            report.running.append(.init(task: Self.label(task, stages: stages), worker: attempt?.workerID ?? "?", host: attempt?.host ?? "?",
                                         attempt: task.attempts, epoch: epoch?.epoch ?? 0,
                                         validationScore: epoch?.validationScore))
         }
         for task in tasks {
             for attempt in try database.attempts(taskID: task.id) where attempt.outcome == .failed || attempt.outcome == .abandoned {
-                report.problems.append(.init(task: Self.label(task), attempt: attempt.attempt, outcome: attempt.outcome.rawValue,
+                report.problems.append(.init(task: Self.label(task, stages: stages), attempt: attempt.attempt, outcome: attempt.outcome.rawValue,
                                              worker: attempt.workerID, message: attempt.message ?? ""))
             }
         }
-        report.scores = try database.scores(experimentID: experimentID)
-            .filter { $0.subject.contains("/") }
-            .map { .init(set: $0.subject, metric: $0.metric, value: $0.value) }
+        report.scores = try Self.currentScores(directory: directory, database: database, experimentID: experimentID)
         if json { print(try report.jsonString()) } else { print(report.text()) }
     }
 
-    static func label(_ task: TaskRecord) -> String { "\(task.model) seed \(task.seed) fold \(task.fold)" }
+    /// `resnet+pl1 seed 0 fold 2`: the model under its stage's name.
+    static func label(_ task: TaskRecord, stages: [KeyedStage] = []) -> String {
+        let stage = stages.first { $0.owns(storageName: task.stage, round: task.round) }?.stage ?? .base
+        return "\(stage.label(model: task.model)) seed \(task.seed) fold \(task.fold)"
+    }
+
+    /// The current subjects' OOF scores, best first (the catalogue's
+    /// leaderboard: results of settings no longer in the manifest are not listed).
+    static func currentScores(directory: ExperimentDirectory, database: ExperimentDatabase, experimentID: Int64) throws -> [StatusReport.Score] {
+        let catalog = try ResultCatalog(directory: directory, database: database, experimentID: experimentID)
+        return try catalog.leaderboard().map { .init(set: $0.subject.name, metric: ScoreKey(.oof, catalog.metric).text, value: $0.score) }
+    }
 }
 
 struct StatusReport: JSONSummary {
