@@ -9,13 +9,18 @@ import Storage
 public enum Level2Stage {
     /// The base sets that feed level 2 (the manifest's `sets`, else all) and their stacking inputs.
     public static func inputs(_ catalog: ResultCatalog) throws -> (sets: [AssembledSet], inputs: StackingInputs)? {
-        let names = catalog.manifest.ensemble?.sets
-        let chosen = names.map { names in catalog.base.filter { names.contains($0.name) } } ?? catalog.base
+        let chosen = chosenSets(catalog)
         guard !chosen.isEmpty, let seed = catalog.manifest.cv.seeds.first else { return nil }
         let inputs = try StackingInputs(
             sets: chosen.map { StackingInputs.BaseSet(name: $0.name, oof: $0.oof.scalars, test: $0.test.scalars) },
             labels: catalog.labels, folds: try catalog.directory.folds(seed: seed), classes: catalog.classes)
         return (chosen, inputs)
+    }
+
+    /// The base sets level 2 uses: the manifest's `sets`, else all.
+    public static func chosenSets(_ catalog: ResultCatalog) -> [AssembledSet] {
+        guard let names = catalog.manifest.ensemble?.sets else { return catalog.base }
+        return catalog.base.filter { names.contains($0.name) }
     }
 
     /// Runs and stores every level-2 method of the manifest; returns the results.

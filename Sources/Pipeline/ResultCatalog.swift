@@ -86,7 +86,8 @@ public struct ResultCatalog {
 
     /// The level-2 subjects whose stored result was fitted on the base sets level 2 would use now.
     public func currentLevel2() throws -> Set<Subject> {
-        guard let (sets, _) = try Level2Stage.inputs(self) else { return [] }
+        let sets = Level2Stage.chosenSets(self)
+        guard !sets.isEmpty else { return [] }
         let wanted = Level2InputsOutput(sets: inputIdentities(sets))
         return try Set(methods.map(Subject.level2).filter { subject in
             try database.output(Level2InputsOutput.self, at: .level2Inputs(subject), experimentID: experimentID) == wanted
@@ -97,7 +98,12 @@ public struct ResultCatalog {
     /// scores go to the simpler result (base set, then blend, then stacker), then by name.
     public func leaderboard() throws -> [(subject: Subject, score: Double)] {
         let scores = try scores(.oof)
-        return subjects.compactMap { subject in scores[subject].map { (subject, $0) } }.sorted { a, b in
+        return ranked(subjects.compactMap { subject in scores[subject].map { (subject, $0) } })
+    }
+
+    /// Best first by `metric`, NaN last; equal scores go to the simpler result, then by name.
+    private func ranked(_ scored: [(subject: Subject, score: Double)]) -> [(subject: Subject, score: Double)] {
+        scored.sorted { a, b in
             if let better = metric.ranks(a.score, before: b.score) { return better }
             return (a.subject.kind, a.subject.name) < (b.subject.kind, b.subject.name)
         }
@@ -120,10 +126,7 @@ public struct ResultCatalog {
             let probabilities = rows.flatMap { oof[($0 * K)..<(($0 + 1) * K)] }
             return (subject, metric.score(probabilities: probabilities, classes: K, labels: rows.map { labels[$0] }))
         }
-        return scored.sorted { a, b in
-            if let better = metric.ranks(a.score, before: b.score) { return better }
-            return (a.subject.kind, a.subject.name) < (b.subject.kind, b.subject.name)
-        }.first?.subject
+        return ranked(scored).first?.subject
     }
 
     /// The OOF predictions [train rows, K] of a subject.

@@ -15,6 +15,8 @@ final class FoldSession {
     private let training: TrainingSet
     let validationRows: [Int]
     private let validationLabels: [Int]
+    /// The labels of `training.selectionRows`.
+    private let selectionLabels: [Int]
     private let taskSeed: UInt64
     private let model: Model
     private let trainer: Trainer
@@ -47,6 +49,7 @@ final class FoldSession {
                                holdsOutSelection: choosesWhileTraining)
         validationRows = training.validationRows
         validationLabels = validationRows.map { data.train.labels[$0] }
+        selectionLabels = training.selectionRows.map { data.train.labels[$0] }
         let taskSeed = SeededRandom(UInt64(bitPattern: Int64(task.seed)), UInt64(task.fold), stableHash(task.model)).seedValue
         self.taskSeed = taskSeed
         let makeModel = { Components.model(spec, manifest: manifest, classes: data.classes, seed: taskSeed) }
@@ -150,10 +153,9 @@ final class FoldSession {
         let rows = training.selectionRows
         guard !rows.isEmpty else { return nil }
         let classes = runner.data.classes
-        let labels = rows.map { runner.data.train.labels[$0] }
         let predicted = predict(studentProbabilities, images: runner.data.trainImages, rows: rows)
-        return (Metric.logLoss.score(probabilities: predicted.scalars, classes: classes, labels: labels),
-                metric.score(probabilities: predicted.scalars, classes: classes, labels: labels))
+        return (Metric.logLoss.score(probabilities: predicted.scalars, classes: classes, labels: selectionLabels),
+                metric.score(probabilities: predicted.scalars, classes: classes, labels: selectionLabels))
     }
 
     /// Offers the validated epoch to the extra prediction sets (a snapshot at
