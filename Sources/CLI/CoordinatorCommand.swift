@@ -38,6 +38,10 @@ struct CoordinatorCommand: ParsableCommand {
         let security = try ServerSecurity.resolve(endpoint: bind, keyFile: key.map { URL(fileURLWithPath: $0) },
                                                   allow: allow.map { URL(fileURLWithPath: $0) }, insecure: insecure)
         let display = LockedDisplay()
+        if security == nil {
+            display.log("foldwise coordinator: no CURVE keys on \(bind): any process that reaches this port can take tasks "
+                        + "(results are still checked before they are stored); use --key and --allow unless every peer is trusted")
+        }
         var zap: ZAPHandler?
         let session = try CoordinatorSession(
             manifestPath: manifest, directory: dir, endpoint: bind, threads: ProcessInfo.processInfo.activeProcessorCount,
@@ -59,7 +63,10 @@ struct CoordinatorCommand: ParsableCommand {
         }
         shell.close()
         guard finished else {
-            display.log("stopped by \(SignalWatch.name(signals.received ?? SIGTERM)); start again with the same --dir to resume")
+            let signal = SignalWatch.name(signals.received ?? SIGTERM)
+            let handedBack = try shell.handBackRunning(reason: "the coordinator stopped (\(signal))")
+            if handedBack > 0 { display.log("recorded \(handedBack) running task(s) as handed back") }
+            display.log("stopped by \(signal); start again with the same --dir to resume")
             throw ExitCode(130)
         }
         let summary = try session.finish()

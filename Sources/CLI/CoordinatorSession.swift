@@ -36,7 +36,8 @@ struct CoordinatorSession {
             database: database,
             settings: CoordinatorSettings(maxAttempts: cluster.maxAttempts, heartbeatInterval: cluster.heartbeatInterval,
                                           liveness: cluster.liveness, retryDelay: cluster.retryDelay,
-                                          maxRetryDelay: cluster.maxRetryDelay),
+                                          maxRetryDelay: cluster.maxRetryDelay,
+                                          maximumFrameBytes: FrameLimit.coordinator(DataShape(data))),
             configure: configure, log: log)
         // Results are checked against this data's folds, classes and labels before they are stored.
         shell.reference = ResultReference(manifest: manifest, data: data)

@@ -34,11 +34,20 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A worker that dies before reading its keys must not take this process with it.
+        signal(SIGPIPE, SIG_IGN)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let perWorker = threads ?? max(1, cores / workers)
         let display = LockedDisplay()
+        // The loopback port admits only the workers started here: they get the
+        // client half of a key pair made for this run, through their standard input.
+        let (server, client) = (KeyPair.generate(), KeyPair.generate())
+        let security = ServerSecurity(keyPair: server, allowedKeys: [client.publicKey])
+        var zap: ZAPHandler?
         let session = try CoordinatorSession(manifestPath: manifest, directory: dir, endpoint: "tcp://127.0.0.1:*",
-                                             threads: cores, log: { display.log($0) })
+                                             threads: cores, configure: { zap = try security.apply(to: $0) },
+                                             log: { display.log($0) })
+        defer { zap?.stop() }
         let shell = session.shell
         let tasks = CoordinatorShell.tasks(for: session.manifest).count
         display.attach(RunDisplay(metric: session.manifest.metric.rawValue))
@@ -47,26 +56,38 @@ struct RunCommand: ParsableCommand {
         display.log("foldwise: \(tasks) tasks (\(done) already done) in \(session.directory.url.path); "
                     + "\(workers) local worker\(workers == 1 ? "" : "s") × \(perWorker) thread\(perWorker == 1 ? "" : "s") on \(shell.boundEndpoint)")
         let signals = SignalWatch()
-        var finished = shell.logic.isFinished
+        var finished = shell.logic.isFinished, workersGone = false
         // Later stages (pseudo-labels, distillation) may still have work when the base models are done.
         if !finished || session.hasLaterStages {
-            let local = LocalWorkers(count: workers, endpoint: shell.boundEndpoint, threads: perWorker, logs: session.directory.logs)
+            let local = LocalWorkers(count: workers, endpoint: shell.boundEndpoint, threads: perWorker, logs: session.directory.logs,
+                                     security: ClientSecurity(keyPair: client, serverPublicKey: server.publicKey))
             try local.startAll()
             finished = try session.runStages { shell in
                 // Ctrl-C reaches the workers too: they hand back and exit, and must not be restarted.
                 guard signals.received == nil else { return false }
                 display.refresh(shell)
+                for rejection in zap?.takeRejections() ?? [] { display.log(rejection.description) }
                 for line in local.restartExited() { display.log(line) }
-                return true
+                workersGone = !local.anyLeft
+                return !workersGone
             }
             display.refresh(shell, force: true)
-            shell.close()
-            if finished { local.finish(grace: 5) } else { local.terminate(grace: 10) }
+            if finished {
+                shell.close()
+                local.finish(grace: 5)
+            } else {
+                try stop(local, shell: shell, reason: signals.received.map(SignalWatch.name) ?? "no local worker left", display: display)
+            }
         }
         if let signal = signals.received {
             display.log("stopped by \(SignalWatch.name(signal)): finished tasks are in \(session.directory.database.path); "
                         + "run the same command again to resume")
             throw ExitCode(130)
+        }
+        if workersGone {
+            display.log("no local worker is left to train (each was refused, could not load the data or kept dying); "
+                        + "their logs in \(session.directory.logs.path) say why; run the same command again to resume")
+            throw ExitCode(1)
         }
         let summary = try session.finish()
         for line in summary.lines() { print(line) }
@@ -76,6 +97,18 @@ struct RunCommand: ParsableCommand {
             display.log("\(shell.logic.summary.abandoned) task(s) were given up; `foldwise status \(session.directory.url.path)` shows why, and running again retries them")
             throw ExitCode(1)
         }
+    }
+
+    /// Stops before the end: the workers hand their tasks back while the
+    /// coordinator still listens (10 s at most), then whatever the database
+    /// still shows running is recorded as handed back.
+    private func stop(_ local: LocalWorkers, shell: CoordinatorShell, reason: String, display: LockedDisplay) throws {
+        local.stopAll()
+        _ = try shell.run(until: Date().addingTimeInterval(10)) { _ in local.anyRunning }
+        shell.close()
+        local.terminate(grace: 2)
+        let handedBack = try shell.handBackRunning(reason: "the run stopped (\(reason))")
+        if handedBack > 0 { display.log("recorded \(handedBack) running task(s) as handed back") }
     }
 }
 

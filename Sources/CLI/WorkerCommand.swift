@@ -31,8 +31,19 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "This worker's name in logs and the database (default: host-pid).")
     var id: String?
 
+    @Flag(help: "Read CURVE keys from the first line of standard input and stop when standard input closes (how `foldwise run` starts its workers).")
+    var keysOnStdin = false
+
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !HelloBounds.threads.contains(threads) {
+            throw ValidationError("--threads must be in \(HelloBounds.threads.lowerBound)…\(HelloBounds.threads.upperBound), got \(threads)")
+        }
+        if let id, id.isEmpty || id.count > HelloBounds.maximumIDCharacters || !LogText.isPrintable(id) {
+            throw ValidationError("--id must be 1 to \(HelloBounds.maximumIDCharacters) printable characters")
+        }
+        if keysOnStdin, key != nil || serverKey != nil {
+            throw ValidationError("--keys-on-stdin takes its keys from standard input; drop --key and --server-key")
+        }
     }
 
     func run() throws {
@@ -40,18 +51,28 @@ struct WorkerCommand: ParsableCommand {
         ComputeThreads.set(count)
         let host = ProcessInfo.processInfo.hostName
         let workerID = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
-        let security = try clientSecurity()
+        let security = try keysOnStdin ? ParentLink.readSecurity() : clientSecurity()
         let worker = WorkerShell(context: try ZMQContext(), endpoint: connect, workerID: workerID, host: host, threads: count,
                                  dataRoot: dataRoot.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                  configure: { try security?.apply(to: $0) },
                                  log: { line in Self.log("\(workerID): \(line)") })
         let stop = worker.stop
         let signals = SignalWatch { number in stop.request(SignalWatch.name(number)) }
+        if keysOnStdin { Self.exitWithParent(stop) }
         Self.log("\(workerID): connecting to \(connect) with \(count) thread\(count == 1 ? "" : "s")")
-        let reason = try worker.run() ?? "stopped"
+        _ = try worker.run()
         _ = signals
-        if reason.hasPrefix("the coordinator rejected") || reason.hasPrefix("cannot load") {
-            Foldwise.fail(reason)
+        if let exit = worker.exit, exit.needsFix { Foldwise.fail(exit.reason) }
+    }
+
+    /// A worker of `foldwise run` stops when its run is gone (its standard input
+    /// ends); if handing back takes longer than a few seconds it exits anyway.
+    private static func exitWithParent(_ stop: StopRequest) {
+        ParentLink.watch {
+            stop.request("the `foldwise run` that started this worker is gone")
+            Thread.sleep(forTimeInterval: 3)
+            log("the `foldwise run` that started this worker is gone; exiting")
+            _exit(3)
         }
     }
 

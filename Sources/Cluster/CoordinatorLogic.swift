@@ -197,12 +197,21 @@ public struct CoordinatorLogic: Sendable {
     }
 
     private mutating func greet(_ hello: Hello, from peer: WorkerIdentity, now: Double, _ actions: inout [CoordinatorAction]) {
+        if let problem = HelloBounds.problem(in: hello) {
+            if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
+                loseLease(index, of: peer, message: "peer \(peer) sent a malformed hello while holding the task", now: now, &actions)
+            }
+            forget(peer)
+            actions.append(.log("refused a hello from peer \(peer): \(problem)"))
+            return actions.append(.send(peer, .reject(Reject(reason: problem))))
+        }
         let worker = "worker \(hello.workerID) on \(hello.host)"
         var reason: String?
         if hello.protocolVersion != protocolVersion {
             reason = "protocol version mismatch: \(worker) speaks version \(hello.protocolVersion), the coordinator speaks version \(protocolVersion); run the same Foldwise release on both machines"
         } else if hello.datasetFingerprint != datasetFingerprint {
-            reason = "dataset fingerprint mismatch: \(worker) has data \(hello.datasetFingerprint), the coordinator has data \(datasetFingerprint); point the worker's --data-root at the same data as the coordinator"
+            // The coordinator's own fingerprint is never told: a peer could pose as a worker with it.
+            reason = "dataset fingerprint mismatch: \(worker) has data \(hello.datasetFingerprint), which is not the coordinator's; point the worker's --data-root at the same data as the coordinator"
         }
         if let taskID = workers[peer]?.leasedTaskID, let index = indexByID[taskID] {
             loseLease(index, of: peer, message: "\(worker) said hello again while holding the task", now: now, &actions)

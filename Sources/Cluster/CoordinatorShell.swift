@@ -53,7 +53,8 @@ public final class CoordinatorShell {
                 database: ExperimentDatabase, settings: CoordinatorSettings = CoordinatorSettings(),
                 configure: (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        (self.manifest, self.database, self.log) = (manifest, database, log)
+        // Peers name themselves and word their failures: no line they shape may forge another.
+        (self.manifest, self.database, self.log) = (manifest, database, { log(LogText.line($0)) })
         // Read before the experiment is registered: an unreadable file registers nothing.
         let files = try Self.shippedFiles(of: manifest)
         let tasks = Self.tasks(for: manifest)
@@ -91,6 +92,7 @@ public final class CoordinatorShell {
         // Never wait on one peer: a message that cannot be queued at once is
         // dropped (heartbeats and leases recover it) instead of stalling everyone.
         try socket.setSendTimeout(seconds: 0)
+        if let bytes = settings.maximumFrameBytes { try socket.setMaximumMessageSize(bytes: bytes) }
         try configure(socket)
         monitor = try socket.monitorHandshakeFailures()
         boundEndpoint = try socket.bind(endpoint)
@@ -183,6 +185,13 @@ public final class CoordinatorShell {
                 : "dropped a connection on \(boundEndpoint): its ZeroMQ handshake failed (libzmq code \(failure.code)); the peer is not a Foldwise worker, spoke before the greeting, or uses other keys")
         }
         try perform(logic.handle(.tick, now: Self.now()))
+    }
+
+    /// The coordinator is stopping: every task the database still shows running
+    /// is recorded as handed back (attempt closed, task queued again), so it
+    /// never shows a task running on a worker nobody serves. Returns how many.
+    public func handBackRunning(reason: String) throws -> Int {
+        try database.requeueRunning(message: "handed back: \(reason)")
     }
 
     /// Closes the socket, leaving `linger` seconds for the last messages (shutdowns) to go out.
@@ -292,11 +301,14 @@ public struct CoordinatorSettings: Sendable {
     public var maxRetryDelay = 60.0
     /// What lost leases and refused results cost a peer.
     public var peerPolicy = PeerPolicy()
+    /// The largest frame a peer may send (`FrameLimit.coordinator`); nil: libzmq's default (none).
+    public var maximumFrameBytes: Int?
     public init(maxAttempts: Int = 3, heartbeatInterval: Double = WireProtocol.heartbeatInterval,
                 liveness: Int = WireProtocol.liveness, retryDelay: Double = 1.0, maxRetryDelay: Double = 60.0,
-                peerPolicy: PeerPolicy = PeerPolicy()) {
+                peerPolicy: PeerPolicy = PeerPolicy(), maximumFrameBytes: Int? = nil) {
         (self.maxAttempts, self.heartbeatInterval, self.liveness) = (maxAttempts, heartbeatInterval, liveness)
         (self.retryDelay, self.maxRetryDelay, self.peerPolicy) = (retryDelay, maxRetryDelay, peerPolicy)
+        self.maximumFrameBytes = maximumFrameBytes
     }
 }
 

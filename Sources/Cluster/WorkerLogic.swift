@@ -13,6 +13,8 @@ public enum WorkerEvent: Sendable, Hashable {
     case taskFailed(String)
     /// SIGTERM: hand the current task back and exit.
     case stopRequested(reason: String)
+    /// The connection dropped (`detail`: the handshake failure libzmq reported, if any).
+    case connectionDropped(detail: String?)
     case tick
 }
 
@@ -24,8 +26,35 @@ public enum WorkerAction: Sendable, Hashable {
     case cancelTask
     /// Close the socket and call `handle(.connected, …)` once connected again after this delay.
     case reconnect(after: Double)
-    case exit(reason: String)
+    case exit(WorkerExit)
     case log(String)
+}
+
+/// Why a worker stopped, and whether the user must fix something (exit code 2).
+public struct WorkerExit: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        /// A stop request (SIGTERM, or the parent `foldwise run` is gone).
+        case stopped
+        /// The coordinator shut it down: every task is finished.
+        case shutDown
+        /// The coordinator refused it (other data, release, key, quarantine).
+        case refused
+        /// The manifest or data the coordinator sent cannot be loaded here.
+        case cannotLoad
+        /// The coordinator kept dropping the connection before welcoming it: the CURVE keys do not match.
+        case handshakeFailed
+    }
+    public var reason: String
+    public var outcome: Outcome
+    public init(reason: String, outcome: Outcome) { (self.reason, self.outcome) = (reason, outcome) }
+
+    /// A refusal, a load failure or a failed handshake needs the user: the command exits 2.
+    public var needsFix: Bool {
+        switch outcome {
+        case .stopped, .shutDown: false
+        case .refused, .cannotLoad, .handshakeFailed: true
+        }
+    }
 }
 
 public enum WorkerState: Sendable, Hashable {
@@ -35,7 +64,7 @@ public enum WorkerState: Sendable, Hashable {
     case loading(ManifestOffer)
     case ready
     case working(TaskAssignment)
-    case exited(reason: String)
+    case exited(WorkerExit)
 }
 
 /// The worker's protocol logic without I/O: events and the current time in,
@@ -54,6 +83,10 @@ public struct WorkerLogic: Sendable {
     private var lastHeard = 0.0
     private var lastSent = 0.0
     private var dataDifference: String?
+    /// Connections dropped since the last welcome while a hello waited for it.
+    private var droppedHandshakes = 0
+    /// After this many dropped connections without a welcome the worker gives up.
+    public static let maximumDroppedHandshakes = 3
 
     /// `datasetFingerprint` and `manifestHash` describe data already loaded; empty and nil for none.
     public init(workerID: String, host: String, threads: Int, datasetFingerprint: String = "",
@@ -84,7 +117,7 @@ public struct WorkerLogic: Sendable {
             send(.hello(hello), now: now, &actions)
         case .manifestFailed(let message):
             guard case .loading = state else { return [] }
-            exit(reason: "cannot load the coordinator's manifest and data: \(message)", &actions)
+            exit(.cannotLoad, "cannot load the coordinator's manifest and data: \(message)", &actions)
         case .taskProgress(let record, let epochs):
             guard case .working(let assignment) = state else { return [] }
             send(.progress(TaskProgress(taskID: assignment.taskID, attempt: assignment.attempt, epoch: record.epoch,
@@ -107,7 +140,9 @@ public struct WorkerLogic: Sendable {
                                           message: "worker \(hello.workerID) is stopping (\(reason)); task handed back",
                                           handedBack: true)), now: now, &actions)
             }
-            exit(reason: "stopping: \(reason)", &actions)
+            exit(.stopped, "stopping: \(reason)", &actions)
+        case .connectionDropped(let detail):
+            dropped(detail: detail, &actions)
         case .tick:
             tick(now: now, &actions)
         }
@@ -119,6 +154,7 @@ public struct WorkerLogic: Sendable {
         case (.welcome(let welcome), .helloSent):
             heartbeatInterval = welcome.heartbeatInterval
             welcomePatience = 1
+            droppedHandshakes = 0
             if let offer = welcome.manifest {
                 state = .loading(offer)
                 actions.append(.log("loading the data of manifest \(offer.hash) from the coordinator"))
@@ -145,9 +181,9 @@ public struct WorkerLogic: Sendable {
             actions.append(.log(Self.refusal(cancel, cancel.reason ?? "")))
         case (.reject(let reject), _):
             let difference = dataDifference.map { " (this machine's data: \($0))" } ?? ""
-            exit(reason: "the coordinator rejected this worker: \(reject.reason)\(difference)", &actions)
+            exit(.refused, "the coordinator rejected this worker: \(reject.reason)\(difference)", &actions)
         case (.shutdown(let shutdown), _):
-            exit(reason: "the coordinator shut this worker down: \(shutdown.reason)", &actions)
+            exit(.shutDown, "the coordinator shut this worker down: \(shutdown.reason)", &actions)
         case (.heartbeat, _):
             break
         default:
@@ -178,10 +214,27 @@ public struct WorkerLogic: Sendable {
         }
     }
 
-    private mutating func exit(reason: String, _ actions: inout [WorkerAction]) {
+    /// A connection that drops while a hello waits for its welcome is a failed
+    /// handshake: a CURVE coordinator cannot read this worker (wrong or missing
+    /// keys) and closes it. A few in a row end the worker instead of retrying forever.
+    private mutating func dropped(detail: String?, _ actions: inout [WorkerAction]) {
+        guard state == .helloSent else { return }
+        droppedHandshakes += 1
+        let why = detail.map { " (\($0))" } ?? ""
+        guard droppedHandshakes >= Self.maximumDroppedHandshakes else {
+            return actions.append(.log("the coordinator dropped the connection before welcoming this worker\(why)"))
+        }
+        exit(.handshakeFailed, "the coordinator dropped the connection \(droppedHandshakes) times before welcoming this worker\(why): "
+             + "its CURVE keys do not match this worker's. Pass the coordinator's .pub file as --server-key and this worker's "
+             + ".key as --key (a coordinator without keys takes neither; a `foldwise run` admits only the workers it starts)",
+             &actions)
+    }
+
+    private mutating func exit(_ outcome: WorkerExit.Outcome, _ reason: String, _ actions: inout [WorkerAction]) {
         if case .working = state { actions.append(.cancelTask) }
-        state = .exited(reason: reason)
-        actions.append(.exit(reason: reason))
+        let exit = WorkerExit(reason: reason, outcome: outcome)
+        state = .exited(exit)
+        actions.append(.exit(exit))
     }
 
     private mutating func send(_ message: Message, now: Double, _ actions: inout [WorkerAction]) {

@@ -70,6 +70,11 @@ public final class WorkerShell {
     /// How long one poll waits for a message before the logic gets a tick.
     public var pollInterval = 0.1
     public private(set) var logic: WorkerLogic
+    /// Why `run` returned, once the worker exited.
+    public var exit: WorkerExit? {
+        if case .exited(let exit) = logic.state { return exit }
+        return nil
+    }
     private let context: ZMQContext
     private let inbox = TrainingInbox()
     private let loaded = LoadedExperiment()
@@ -91,6 +96,8 @@ public final class WorkerShell {
     private var socket: ZMQSocket?
     private var monitor: ZMQMonitor?
     private var reconnectAt: Double?
+    /// The last handshake failure libzmq reported, told when its connection drops.
+    private var handshakeDetail: String?
     /// Where the files that came with the manifest are kept, one folder per digest.
     public var fileCache = WorkerShell.defaultFileCache
 
@@ -127,13 +134,14 @@ public final class WorkerShell {
 
     /// Runs until the coordinator shuts this worker down or rejects it, or a
     /// stop is requested (returns the reason), or `deadline` passes (returns nil).
+    /// `exit` then says why, typed.
     public func run(until deadline: Date = .distantFuture) throws -> String? {
         defer { close() }
         try connect()
         var actions = logic.handle(.connected, now: Self.now())
         while true {
             try perform(actions)
-            if case .exited(let reason) = logic.state { return reason }
+            if case .exited(let exit) = logic.state { return exit.reason }
             if Date() >= deadline {
                 _ = inbox.nextGeneration()
                 return nil
@@ -148,8 +156,16 @@ public final class WorkerShell {
         var actions: [WorkerAction] = []
         if let socket {
             // A CURVE coordinator that does not know this worker's key never answers; its refusal shows here.
-            if let failure = try monitor?.nextFailure(timeout: 0), failure.refusedByPeer {
-                actions += logic.handle(.received(.reject(Reject(reason: failure.description))), now: Self.now())
+            while let event = try monitor?.nextEvent(timeout: 0) {
+                switch event {
+                case .handshakeFailed(let failure) where failure.refusedByPeer:
+                    actions += logic.handle(.received(.reject(Reject(reason: failure.description))), now: Self.now())
+                case .handshakeFailed(let failure):
+                    handshakeDetail = failure.description
+                case .disconnected:
+                    actions += logic.handle(.connectionDropped(detail: handshakeDetail), now: Self.now())
+                    handshakeDetail = nil
+                }
             }
             if let frames = try socket.receive(timeout: busyPollTimeout) {
                 do {
@@ -191,8 +207,8 @@ public final class WorkerShell {
             case .reconnect(let delay):
                 close()
                 reconnectAt = Self.now() + delay
-            case .exit(let reason):
-                log(reason)
+            case .exit(let exit):
+                log(exit.reason)
             case .log(let line):
                 log(line)
             }
@@ -289,8 +305,9 @@ public final class WorkerShell {
         let socket = try ZMQSocket(context: context, kind: .dealer)
         // A send must never block the loop that keeps heartbeats flowing.
         try socket.setSendTimeout(seconds: 1)
+        try socket.setMaximumMessageSize(bytes: FrameLimit.worker)
         try configure(socket)
-        monitor = try socket.monitorHandshakeFailures()
+        monitor = try socket.monitorHandshakeFailures(andDisconnects: true)
         try socket.connect(endpoint)
         self.socket = socket
     }

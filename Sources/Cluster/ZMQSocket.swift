@@ -83,6 +83,15 @@ public final class ZMQSocket: @unchecked Sendable {
         try setInt(ZMQ_SNDTIMEO, seconds.map { Int32(($0 * 1000).rounded()) } ?? -1, "send timeout")
     }
 
+    /// A peer that sends a frame larger than `bytes` is disconnected before the
+    /// frame is buffered (libzmq reads the size from the frame's header first).
+    public func setMaximumMessageSize(bytes: Int) throws(ZMQError) {
+        let socket = try live("setting maximum message size", endpoint)
+        var value = Int64(bytes)
+        let result = zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &value, MemoryLayout<Int64>.size)
+        guard result == 0 else { throw ZMQError.last("setting maximum message size", endpoint: endpoint) }
+    }
+
     /// A ROUTER then fails a send to an unknown routing id with EHOSTUNREACH instead of dropping it.
     public func setRouterMandatory(_ mandatory: Bool) throws(ZMQError) {
         try setInt(ZMQ_ROUTER_MANDATORY, mandatory ? 1 : 0, "router mandatory")

@@ -144,11 +144,12 @@ final class CoordinatorLogicTests: XCTestCase {
         }
     }
 
-    func testWrongDatasetFingerprintIsRejectedNamingBothFingerprints() {
+    func testWrongDatasetFingerprintIsRejectedWithoutTellingTheCoordinatorsFingerprint() {
         var coordinator = CoordinatorLogic(tasks: Self.tasks(1), maxAttempts: 1, datasetFingerprint: "fp01")
         let actions = coordinator.handle(.received(w1, hello("a", fingerprint: "fp99")), now: 0)
         guard case .send(w1, .reject(let reject))? = actions.last else { return XCTFail("\(actions)") }
-        XCTAssertTrue(reject.reason.contains("fp99") && reject.reason.contains("fp01") && reject.reason.contains("worker a"), reject.reason)
+        XCTAssertTrue(reject.reason.contains("fp99") && reject.reason.contains("worker a"), reject.reason)
+        XCTAssertFalse(actions.contains { "\($0)".contains("fp01") }, "a peer could pose as a worker with the real fingerprint: \(actions)")
         XCTAssertTrue(logs(actions).contains { $0.contains(reject.reason) })
         XCTAssertEqual(coordinator.summary.workers, 0)
     }

@@ -115,12 +115,12 @@ final class WorkerLogicTests: XCTestCase {
         _ = worker.handle(.connected, now: 0)
         let reason = "protocol version mismatch: worker a on node-a speaks version 2, the coordinator speaks version 1"
         let actions = worker.handle(.received(.reject(Reject(reason: reason))), now: 0.1)
-        XCTAssertEqual(actions, [.exit(reason: "the coordinator rejected this worker: \(reason)")])
+        XCTAssertEqual(actions, [.exit(WorkerExit(reason: "the coordinator rejected this worker: \(reason)", outcome: .refused))])
         XCTAssertEqual(worker.handle(.tick, now: 10), [], "an exited worker does nothing")
 
         var busy = workingWorker()
         XCTAssertEqual(busy.handle(.received(.shutdown(Shutdown(reason: "all tasks are finished"))), now: 1),
-                       [.cancelTask, .exit(reason: "the coordinator shut this worker down: all tasks are finished")])
+                       [.cancelTask, .exit(WorkerExit(reason: "the coordinator shut this worker down: all tasks are finished", outcome: .shutDown))])
     }
 
     func testCancelOnlyOfTheCurrentAttempt() {
@@ -146,7 +146,7 @@ final class WorkerLogicTests: XCTestCase {
         _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
         _ = worker.handle(.manifestLoaded(hash: "m1", datasetFingerprint: "fp02", difference: "train image /d/1.jpg differs"), now: 1)
         XCTAssertEqual(worker.handle(.received(.reject(Reject(reason: "dataset fingerprint mismatch"))), now: 1.1),
-                       [.exit(reason: "the coordinator rejected this worker: dataset fingerprint mismatch (this machine's data: train image /d/1.jpg differs)")])
+                       [.exit(WorkerExit(reason: "the coordinator rejected this worker: dataset fingerprint mismatch (this machine's data: train image /d/1.jpg differs)", outcome: .refused))])
     }
 
     /// One coordinator, two workers, frames through encode/decode, training that
@@ -165,7 +165,7 @@ final class WorkerLogicTests: XCTestCase {
                 case .send(let message): toCoordinator.append((index, message.encode()))
                 case .startTask: training[index] = now + 1.5; bIsDead = bIsDead || index == 1
                 case .cancelTask: training[index] = nil
-                case .exit(let reason): exits[index] = reason
+                case .exit(let exit): exits[index] = exit.reason
                 default: break
                 }
             }
@@ -223,8 +223,8 @@ final class WorkerLogicTests: XCTestCase {
         let offer = ManifestOffer(hash: "m1", json: "{}", directory: "/exp")
         _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1, manifest: offer))), now: 0.1)
         let reason = "cannot load the coordinator's manifest and data: train.csv is missing"
-        XCTAssertEqual(worker.handle(.manifestFailed("train.csv is missing"), now: 1), [.exit(reason: reason)])
-        XCTAssertEqual(worker.state, .exited(reason: reason))
+        XCTAssertEqual(worker.handle(.manifestFailed("train.csv is missing"), now: 1), [.exit(WorkerExit(reason: reason, outcome: .cannotLoad))])
+        XCTAssertEqual(worker.state, .exited(WorkerExit(reason: reason, outcome: .cannotLoad)))
     }
 
     func testStopHandsTheTaskBackAndExits() {
@@ -232,9 +232,31 @@ final class WorkerLogicTests: XCTestCase {
         let actions = worker.handle(.stopRequested(reason: "SIGTERM"), now: 1)
         XCTAssertEqual(actions, [.send(.failure(TaskFailure(taskID: task.id, attempt: 3,
                                                             message: "worker a is stopping (SIGTERM); task handed back", handedBack: true))),
-                                 .cancelTask, .exit(reason: "stopping: SIGTERM")])
+                                 .cancelTask, .exit(WorkerExit(reason: "stopping: SIGTERM", outcome: .stopped))])
         var idle = makeWorker()
         _ = idle.handle(.connected, now: 0)
-        XCTAssertEqual(idle.handle(.stopRequested(reason: "SIGTERM"), now: 1), [.exit(reason: "stopping: SIGTERM")])
+        XCTAssertEqual(idle.handle(.stopRequested(reason: "SIGTERM"), now: 1), [.exit(WorkerExit(reason: "stopping: SIGTERM", outcome: .stopped))])
+    }
+
+    func testAConnectionDroppedBeforeEveryWelcomeEndsTheWorkerAfterThreeTries() {
+        var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
+        _ = worker.handle(.connected, now: 0)
+        XCTAssertEqual(worker.handle(.connectionDropped(detail: nil), now: 0.1).count, 1, "a log line, no exit")
+        _ = worker.handle(.connectionDropped(detail: nil), now: 0.2)
+        let actions = worker.handle(.connectionDropped(detail: "the security handshake failed"), now: 0.3)
+        guard case .exit(let exit)? = actions.last else { return XCTFail("\(actions)") }
+        XCTAssertEqual(exit.outcome, .handshakeFailed)
+        XCTAssertTrue(exit.needsFix)
+        XCTAssertTrue(exit.reason.contains("--server-key") && exit.reason.contains("3 times"), exit.reason)
+    }
+
+    func testAWelcomeResetsTheDroppedHandshakesAndDropsWhileWorkingDoNotCount() {
+        var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
+        _ = worker.handle(.connected, now: 0)
+        _ = worker.handle(.connectionDropped(detail: nil), now: 0.1)
+        _ = worker.handle(.connectionDropped(detail: nil), now: 0.2)
+        _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0.3)
+        for step in 0..<5 { XCTAssertTrue(worker.handle(.connectionDropped(detail: nil), now: 0.4 + Double(step) / 10).isEmpty) }
+        XCTAssertEqual(worker.state, .ready)
     }
 }

@@ -68,6 +68,28 @@ final class ZMQTests: XCTestCase {
         XCTAssertEqual(decoded.predictions.sets.first?.oof, oof)
     }
 
+    func testAFrameOverTheMaximumSizeIsDroppedWithItsConnectionAndOthersGoOn() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, kind: .router)
+        try router.setMaximumMessageSize(bytes: 4096)
+        let endpoint = try router.bind("tcp://127.0.0.1:*")
+        let big = try ZMQSocket(context: context, kind: .dealer), small = try ZMQSocket(context: context, kind: .dealer)
+        for dealer in [big, small] {
+            try dealer.setLinger(seconds: 0)
+            try dealer.connect(endpoint)
+        }
+        try big.send(frames: [[UInt8](repeating: 1, count: 4097)])
+        XCTAssertNil(try router.receive(timeout: 0.5), "an oversized frame never reaches the coordinator")
+        try small.send(frames: [[UInt8](repeating: 2, count: 4096)])
+        XCTAssertEqual(try router.receive(timeout: 5)?.last, [UInt8](repeating: 2, count: 4096))
+    }
+
+    func testTheCoordinatorsFrameLimitFitsTheLargestResultFrame() {
+        let shape = DataShape(trainRows: 5_000, testRows: 20_000, classes: 1_000)
+        XCTAssertGreaterThanOrEqual(FrameLimit.coordinator(shape), 20_000 * 1_000 * 4)
+        XCTAssertEqual(FrameLimit.coordinator(DataShape(trainRows: 10, testRows: 5, classes: 2)), FrameLimit.headerBytes + 160)
+    }
+
     func testReceiveTimesOutPromptlyWithNil() throws {
         let context = try ZMQContext()
         let (router, _) = try pair(context)

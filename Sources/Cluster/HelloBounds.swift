@@ -1,0 +1,34 @@
+/// What a hello may say about its worker: a printable id and host of bounded
+/// length and a sane thread count. A hello outside these is refused before
+/// anything it says reaches a log line, the database or a lease.
+public enum HelloBounds {
+    public static let maximumIDCharacters = 128
+    public static let maximumHostCharacters = 255
+    public static let threads = 1...4096
+    /// A fingerprint is a hex digest; a manifest hash likewise (with file digests appended).
+    public static let maximumDigestCharacters = 4096
+
+    /// Why `hello` is refused, naming the field and the bound; nil when it is within them.
+    public static func problem(in hello: Hello) -> String? {
+        if let problem = name("worker id", hello.workerID, limit: maximumIDCharacters, fix: "pass `foldwise worker --id` a short printable name") {
+            return problem
+        }
+        if let problem = name("host", hello.host, limit: maximumHostCharacters, fix: "check this machine's host name") {
+            return problem
+        }
+        if !threads.contains(hello.threads) {
+            return "the hello announces \(hello.threads) threads, outside \(threads.lowerBound)…\(threads.upperBound); pass `foldwise worker --threads` a count in that range"
+        }
+        if hello.datasetFingerprint.count > maximumDigestCharacters || (hello.manifestHash?.count ?? 0) > maximumDigestCharacters {
+            return "the hello's data fingerprint or manifest hash is longer than \(maximumDigestCharacters) characters; this is not a Foldwise worker"
+        }
+        return nil
+    }
+
+    private static func name(_ field: String, _ value: String, limit: Int, fix: String) -> String? {
+        if value.isEmpty { return "the \(field) is empty; \(fix)" }
+        if value.count > limit { return "the \(field) has \(value.count) characters, more than \(limit); \(fix)" }
+        if !LogText.isPrintable(value) { return "the \(field) \"\(LogText.identifier(value))\" holds control characters; \(fix)" }
+        return nil
+    }
+}
