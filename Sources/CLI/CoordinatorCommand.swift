@@ -39,7 +39,7 @@ struct CoordinatorCommand: ParsableCommand {
                                                   allow: allow.map { URL(fileURLWithPath: $0) }, insecure: insecure)
         let display = LockedDisplay()
         if security == nil {
-            display.log("foldwise coordinator: no CURVE keys on \(bind): any process that reaches this port can take tasks "
+            display.log("warning: no CURVE keys for \(bind): any process that reaches the port can take tasks "
                         + "(results are still checked before they are stored); use --key and --allow unless every peer is trusted")
         }
         var zap: ZAPHandler?
