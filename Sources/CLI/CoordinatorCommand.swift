@@ -7,9 +7,9 @@ struct CoordinatorCommand: ParsableCommand {
         commandName: "coordinator",
         abstract: "Serve a manifest's tasks to workers on other machines; exits when every task is done.",
         discussion: """
-            Workers join with `foldwise worker --connect tcp://THIS_HOST:PORT`. A loopback bind needs \
-            no keys; any other address needs CURVE keys (--key and --allow, see `foldwise keys generate`) \
-            or --insecure on a network you trust. Started again on the same --dir it resumes.
+            Workers join with `foldwise worker --connect tcp://THIS_HOST:PORT`. Every bind needs CURVE \
+            keys (--key and --allow, see `foldwise keys generate`) or --insecure when every peer that can \
+            reach it is trusted. Started again on the same --dir it resumes.
             """)
 
     @Argument(help: "The experiment manifest (YAML).")
@@ -27,7 +27,7 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Worker public keys admitted: .pub files or folders of them.")
     var allow: [String] = []
 
-    @Flag(help: "Allow a non-loopback bind without CURVE keys (only on a network you trust).")
+    @Flag(help: "Bind without CURVE keys (only when every peer that can reach the port is trusted).")
     var insecure = false
 
     @Flag(help: "End stdout with one JSON object: scores per prediction set, task counts, paths.")

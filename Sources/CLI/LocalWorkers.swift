@@ -44,7 +44,7 @@ final class LocalWorkers {
             guard let process = processes[slot], !process.isRunning else { continue }
             let status = process.terminationStatus, reason = process.terminationReason == .uncaughtSignal ? "signal" : "exit code"
             if process.terminationReason == .exit, status == 2 {
-                lines.append("local worker \(slot + 1) was refused or cannot load the data (exit code 2) and is not restarted; see \(logFile(slot).path)")
+                lines.append("local worker \(slot + 1) was refused, failed its handshake or cannot load the data (exit code 2) and is not restarted; see \(logFile(slot).path)")
                 processes[slot] = nil
                 continue
             }
@@ -98,8 +98,9 @@ final class LocalWorkers {
         process.standardOutput = handle
         process.standardError = handle
         let link = Pipe()
-        // Only this worker may hold its pipe: a sibling that inherited the write
-        // end would keep it open after this process dies.
+        // Only this worker may hold its pipe (a sibling holding the write end would
+        // keep it open after this process dies). Foundation's spawn already closes
+        // descriptors above 2 in the child; close-on-exec says so for any other spawner.
         for descriptor in [link.fileHandleForReading.fileDescriptor, link.fileHandleForWriting.fileDescriptor] {
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         }

@@ -30,7 +30,9 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, !HelloBounds.threads.contains(threads) {
+            throw ValidationError("--threads must be in \(HelloBounds.threads.lowerBound)…\(HelloBounds.threads.upperBound), got \(threads)")
+        }
     }
 
     func run() throws {
@@ -63,7 +65,7 @@ struct RunCommand: ParsableCommand {
                                      security: ClientSecurity(keyPair: client, serverPublicKey: server.publicKey))
             try local.startAll()
             finished = try session.runStages { shell in
-                // Ctrl-C reaches the workers too: they hand back and exit, and must not be restarted.
+                // Stopping: `stop` hands the workers' tasks back; none is restarted.
                 guard signals.received == nil else { return false }
                 display.refresh(shell)
                 for rejection in zap?.takeRejections() ?? [] { display.log(rejection.description) }
@@ -103,6 +105,7 @@ struct RunCommand: ParsableCommand {
     /// coordinator still listens (10 s at most), then whatever the database
     /// still shows running is recorded as handed back.
     private func stop(_ local: LocalWorkers, shell: CoordinatorShell, reason: String, display: LockedDisplay) throws {
+        shell.drain()
         local.stopAll()
         _ = try shell.run(until: Date().addingTimeInterval(10)) { _ in local.anyRunning }
         shell.close()

@@ -34,7 +34,7 @@ final class RunDisplay {
         case .taskFailed(let taskID, let attempt, let message), .taskLost(let taskID, let attempt, let message):
             started[taskID] = nil
             failed += 1
-            write("\(label(taskID, shell)) attempt \(attempt) ended: \(message)")
+            write("\(label(taskID, shell)) attempt \(attempt) ended: \(LogText.line(message))")
         case .taskHandedBack(let taskID, _, _):
             started[taskID] = nil
         default:

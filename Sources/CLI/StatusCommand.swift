@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Foundation
 import Manifests
 import Pipeline
@@ -79,6 +80,7 @@ struct StatusReport: JSONSummary {
         }
         for p in problems { lines.append("  \(p.outcome): \(p.task) attempt \(p.attempt) on \(p.worker): \(p.message)") }
         for s in scores { lines.append(String(format: "  %@ %@ %.4f", s.set, s.metric, s.value)) }
-        return lines.joined(separator: "\n")
+        // Workers named themselves and worded their failures: each line prints as one line.
+        return lines.map(LogText.line).joined(separator: "\n")
     }
 }

@@ -50,7 +50,9 @@ struct WorkerCommand: ParsableCommand {
         let count = threads ?? ProcessInfo.processInfo.activeProcessorCount
         ComputeThreads.set(count)
         let host = ProcessInfo.processInfo.hostName
-        let workerID = id ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
+        // A host name can be long; its first label keeps the default id within the hello's bounds.
+        let shortHost = host.split(separator: ".").first.map { String($0.prefix(63)) } ?? "worker"
+        let workerID = id ?? "\(shortHost)-\(ProcessInfo.processInfo.processIdentifier)"
         let security = try keysOnStdin ? ParentLink.readSecurity() : clientSecurity()
         let worker = WorkerShell(context: try ZMQContext(), endpoint: connect, workerID: workerID, host: host, threads: count,
                                  dataRoot: dataRoot.map { URL(fileURLWithPath: $0, isDirectory: true) },
@@ -62,7 +64,7 @@ struct WorkerCommand: ParsableCommand {
         Self.log("\(workerID): connecting to \(connect) with \(count) thread\(count == 1 ? "" : "s")")
         _ = try worker.run()
         _ = signals
-        if let exit = worker.exit, exit.needsFix { Foldwise.fail(exit.reason) }
+        if let exit = worker.exit, exit.needsFix { Foldwise.fail(LogText.line(exit.reason)) }
     }
 
     /// A worker of `foldwise run` stops when its run is gone (its standard input
@@ -82,6 +84,6 @@ struct WorkerCommand: ParsableCommand {
 
     static func log(_ line: String) {
         let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime])
-        FileHandle.standardError.write(Data("[\(stamp)] \(line)\n".utf8))
+        FileHandle.standardError.write(Data("[\(stamp)] \(LogText.line(line))\n".utf8))
     }
 }

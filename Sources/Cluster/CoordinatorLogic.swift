@@ -131,6 +131,8 @@ public struct CoordinatorLogic: Sendable {
         for (id, input) in inputs { inputsByTask[id] = input }
     }
 
+    /// Set when the coordinator is stopping: no task is leased any more.
+    public var isDraining = false
     public var isFinished: Bool { entries.allSatisfy { $0.status == .done || $0.status == .abandoned } }
 
     public var summary: Summary {
@@ -254,6 +256,9 @@ public struct CoordinatorLogic: Sendable {
 
     private mutating func receiveFailure(_ failure: TaskFailure, from peer: WorkerIdentity, now: Double, _ actions: inout [CoordinatorAction]) {
         releaseLease(of: peer, taskID: failure.taskID)
+        // The worker's words go to the database and every display: one bounded, printable line.
+        var failure = failure
+        failure.message = LogText.line(failure.message)
         guard isCurrent(taskID: failure.taskID, attempt: failure.attempt, peer: peer), let index = indexByID[failure.taskID] else {
             return actions.append(.log("ignored a stale failure of task \(failure.taskID) attempt \(failure.attempt) from peer \(peer): \(failure.message)"))
         }
@@ -352,6 +357,7 @@ public struct CoordinatorLogic: Sendable {
     }
 
     private mutating func assignIdleWorkers(now: Double, _ actions: inout [CoordinatorAction]) {
+        guard !isDraining else { return }
         for peer in workerOrder {
             guard let worker = workers[peer], worker.isReady, worker.leasedTaskID == nil else { continue }
             if let index = entries.firstIndex(where: { if case .queued(let notBefore) = $0.status { notBefore <= now } else { false } }) {

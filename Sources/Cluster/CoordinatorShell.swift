@@ -191,8 +191,12 @@ public final class CoordinatorShell {
     /// is recorded as handed back (attempt closed, task queued again), so it
     /// never shows a task running on a worker nobody serves. Returns how many.
     public func handBackRunning(reason: String) throws -> Int {
-        try database.requeueRunning(message: "handed back: \(reason)")
+        try database.requeueRunning(message: reason, outcome: .handedBack)
     }
+
+    /// From now on no task is leased (the coordinator is stopping): a task
+    /// handed back stays queued instead of going to a worker that is stopping too.
+    public func drain() { logic.isDraining = true }
 
     /// Closes the socket, leaving `linger` seconds for the last messages (shutdowns) to go out.
     public func close(linger: Double = 1) {
@@ -271,7 +275,7 @@ public final class CoordinatorShell {
                 try database.abandonAttempt(taskID: taskID, attempt: attempt, message: message, requeue: !final)
             case .taskHandedBack(let taskID, let attempt, let message):
                 activity[taskID] = nil
-                try database.abandonAttempt(taskID: taskID, attempt: attempt, message: message, requeue: true)
+                try database.handBackAttempt(taskID: taskID, attempt: attempt, message: message)
             case .taskAbandoned(let taskID):
                 log("task \(taskID) given up: no attempts left")
             case .log(let line):

@@ -27,7 +27,8 @@ public enum HelloBounds {
 
     private static func name(_ field: String, _ value: String, limit: Int, fix: String) -> String? {
         if value.isEmpty { return "the \(field) is empty; \(fix)" }
-        if value.count > limit { return "the \(field) has \(value.count) characters, more than \(limit); \(fix)" }
+        let length = value.unicodeScalars.count
+        if length > limit { return "the \(field) has \(length) characters, more than \(limit); \(fix)" }
         if !LogText.isPrintable(value) { return "the \(field) \"\(LogText.identifier(value))\" holds control characters; \(fix)" }
         return nil
     }

@@ -40,9 +40,11 @@ public enum LogText {
         return result
     }
 
-    /// C0 and C1 controls, DEL, and the line and paragraph separators.
+    /// C0 and C1 controls, DEL, the line and paragraph separators, and format
+    /// characters (bidirectional overrides, zero-width joiners) that reorder or hide text.
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        return value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+        if value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 { return true }
+        return scalar.properties.generalCategory == .format
     }
 }

@@ -51,6 +51,12 @@ public enum ParentLink {
             while true {
                 let count = read(descriptor, &buffer, buffer.count)
                 if count < 0, errno == EINTR { continue }
+                if count < 0, errno == EAGAIN {
+                    // A non-blocking descriptor: wait for it to become readable, not for an end.
+                    var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&entry, 1, -1)
+                    continue
+                }
                 if count <= 0 { break }
             }
             onClose()

@@ -237,11 +237,14 @@ public enum BindPolicy {
         return host == "localhost" || host == "::1" || isIPv4Loopback(host)
     }
 
-    /// Refuses a non-loopback bind without keys unless the user said `--insecure`.
+    /// Refuses a bind without keys unless the user said `--insecure`: on loopback
+    /// too, where every process of every user on the machine could take tasks.
     public static func check(endpoint: String, hasKeys: Bool, insecure: Bool) throws(SecurityError) {
-        guard !hasKeys, !insecure, !isLoopback(endpoint: endpoint) else { return }
-        throw SecurityError(problem: "binding \(endpoint) exposes the coordinator to the network without CURVE keys",
-                            fix: "generate keys with `foldwise keys generate coordinator` and pass --key/--allow, or pass --insecure on a trusted network")
+        guard !hasKeys, !insecure else { return }
+        let exposure = isLoopback(endpoint: endpoint) ? "to every process on this machine" : "to the network"
+        throw SecurityError(problem: "binding \(endpoint) without CURVE keys opens the coordinator \(exposure)",
+                            fix: "generate keys with `foldwise keys generate coordinator` and pass --key/--allow, pass --insecure if every peer is trusted, "
+                                 + "or use `foldwise run` on one machine (it makes keys for its own workers)")
     }
 
     /// The host of `HOST:PORT`, `[V6]:PORT` or `SOURCE;HOST:PORT`.
@@ -268,8 +271,8 @@ public struct ServerSecurity: Sendable, Hashable {
         (self.keyPair, self.allowedKeys) = (keyPair, allowedKeys)
     }
 
-    /// The coordinator's flags resolved: nil when it runs without CURVE (loopback, or `--insecure`);
-    /// throws when only one of `--key` and `--allow` is given or a non-loopback bind has neither.
+    /// The coordinator's flags resolved: nil when it runs without CURVE (`--insecure`);
+    /// throws when only one of `--key` and `--allow` is given or neither is and `--insecure` is not.
     public static func resolve(endpoint: String, keyFile: URL?, allow: [URL], insecure: Bool) throws(SecurityError) -> ServerSecurity? {
         switch (keyFile, allow.isEmpty) {
         case (nil, true):

@@ -13,8 +13,8 @@ public enum WorkerEvent: Sendable, Hashable {
     case taskFailed(String)
     /// SIGTERM: hand the current task back and exit.
     case stopRequested(reason: String)
-    /// The connection dropped (`detail`: the handshake failure libzmq reported, if any).
-    case connectionDropped(detail: String?)
+    /// The connection dropped after a failed security handshake (`detail`: what libzmq reported).
+    case handshakeFailed(detail: String)
     case tick
 }
 
@@ -83,10 +83,10 @@ public struct WorkerLogic: Sendable {
     private var lastHeard = 0.0
     private var lastSent = 0.0
     private var dataDifference: String?
-    /// Connections dropped since the last welcome while a hello waited for it.
-    private var droppedHandshakes = 0
-    /// After this many dropped connections without a welcome the worker gives up.
-    public static let maximumDroppedHandshakes = 3
+    /// Failed handshakes since the last welcome while a hello waited for it.
+    private var failedHandshakes = 0
+    /// After this many failed handshakes without a welcome the worker gives up.
+    public static let maximumFailedHandshakes = 3
 
     /// `datasetFingerprint` and `manifestHash` describe data already loaded; empty and nil for none.
     public init(workerID: String, host: String, threads: Int, datasetFingerprint: String = "",
@@ -141,8 +141,8 @@ public struct WorkerLogic: Sendable {
                                           handedBack: true)), now: now, &actions)
             }
             exit(.stopped, "stopping: \(reason)", &actions)
-        case .connectionDropped(let detail):
-            dropped(detail: detail, &actions)
+        case .handshakeFailed(let detail):
+            failedHandshake(detail: detail, &actions)
         case .tick:
             tick(now: now, &actions)
         }
@@ -154,7 +154,7 @@ public struct WorkerLogic: Sendable {
         case (.welcome(let welcome), .helloSent):
             heartbeatInterval = welcome.heartbeatInterval
             welcomePatience = 1
-            droppedHandshakes = 0
+            failedHandshakes = 0
             if let offer = welcome.manifest {
                 state = .loading(offer)
                 actions.append(.log("loading the data of manifest \(offer.hash) from the coordinator"))
@@ -214,19 +214,19 @@ public struct WorkerLogic: Sendable {
         }
     }
 
-    /// A connection that drops while a hello waits for its welcome is a failed
-    /// handshake: a CURVE coordinator cannot read this worker (wrong or missing
-    /// keys) and closes it. A few in a row end the worker instead of retrying forever.
-    private mutating func dropped(detail: String?, _ actions: inout [WorkerAction]) {
+    /// A connection dropped after a failed handshake while a hello waits for
+    /// its welcome: a CURVE coordinator cannot read this worker (wrong or
+    /// missing keys) and closes it. A few in a row end the worker instead of
+    /// retrying forever; a welcome starts the count again.
+    private mutating func failedHandshake(detail: String, _ actions: inout [WorkerAction]) {
         guard state == .helloSent else { return }
-        droppedHandshakes += 1
-        let why = detail.map { " (\($0))" } ?? ""
-        guard droppedHandshakes >= Self.maximumDroppedHandshakes else {
-            return actions.append(.log("the coordinator dropped the connection before welcoming this worker\(why)"))
+        failedHandshakes += 1
+        guard failedHandshakes >= Self.maximumFailedHandshakes else {
+            return actions.append(.log("the coordinator dropped the connection before welcoming this worker (\(detail))"))
         }
-        exit(.handshakeFailed, "the coordinator dropped the connection \(droppedHandshakes) times before welcoming this worker\(why): "
+        exit(.handshakeFailed, "the coordinator dropped the connection \(failedHandshakes) times before welcoming this worker (\(detail)): "
              + "its CURVE keys do not match this worker's. Pass the coordinator's .pub file as --server-key and this worker's "
-             + ".key as --key (a coordinator without keys takes neither; a `foldwise run` admits only the workers it starts)",
+             + ".key as --key (a coordinator started with --insecure takes neither; a `foldwise run` admits only the workers it starts)",
              &actions)
     }
 

@@ -117,7 +117,9 @@ public final class WorkerShell {
                 host: String = ProcessInfo.processInfo.hostName, threads: Int, dataRoot: URL? = nil,
                 configure: @escaping (ZMQSocket) throws -> Void = { _ in },
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
-        (self.context, self.endpoint, self.threads, self.dataRoot, self.log) = (context, endpoint, threads, dataRoot, log)
+        // The coordinator's reasons are printed too: one printable line each.
+        (self.context, self.endpoint, self.threads, self.dataRoot) = (context, endpoint, threads, dataRoot)
+        self.log = { log(LogText.line($0)) }
         self.configure = configure
         logic = WorkerLogic(workerID: workerID, host: host, threads: threads)
     }
@@ -136,7 +138,8 @@ public final class WorkerShell {
     /// stop is requested (returns the reason), or `deadline` passes (returns nil).
     /// `exit` then says why, typed.
     public func run(until deadline: Date = .distantFuture) throws -> String? {
-        defer { close() }
+        // An exiting worker's last words (a task handed back) get a second to leave.
+        defer { close(linger: exit == nil ? 0 : 1) }
         try connect()
         var actions = logic.handle(.connected, now: Self.now())
         while true {
@@ -163,7 +166,8 @@ public final class WorkerShell {
                 case .handshakeFailed(let failure):
                     handshakeDetail = failure.description
                 case .disconnected:
-                    actions += logic.handle(.connectionDropped(detail: handshakeDetail), now: Self.now())
+                    // Only a drop that follows a failed handshake says the keys are wrong.
+                    if let detail = handshakeDetail { actions += logic.handle(.handshakeFailed(detail: detail), now: Self.now()) }
                     handshakeDetail = nil
                 }
             }
@@ -312,9 +316,10 @@ public final class WorkerShell {
         self.socket = socket
     }
 
-    private func close() {
+    private func close(linger: Double = 0) {
         monitor?.close()
         monitor = nil
+        if linger > 0 { try? socket?.setLinger(seconds: linger) }
         socket?.close()
         socket = nil
     }

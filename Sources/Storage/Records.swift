@@ -8,9 +8,10 @@ public enum TaskState: String, Codable, Sendable, CaseIterable, DatabaseValueCon
     case queued, running, done, failed, abandoned
 }
 
-/// How one attempt ended; `running` while it is open.
+/// How one attempt ended; `running` while it is open. `handedBack`: the worker
+/// or the coordinator stopped and returned the task untouched (not a failure).
 public enum AttemptOutcome: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    case running, succeeded, failed, abandoned
+    case running, succeeded, failed, abandoned, handedBack
 }
 
 /// Out-of-fold predictions (training rows of the task's fold) or test predictions.

@@ -85,14 +85,23 @@ extension ExperimentDatabase {
                        nextState: requeue ? .queued : .abandoned, now: now)
     }
 
-    /// For a restarted coordinator: every running task returns to the queue
-    /// (its open attempt is closed as abandoned). Returns how many were requeued.
+    /// The worker stopped and returned the task untouched: it goes back to the
+    /// queue and the attempt ends `handedBack`. False for a stale attempt.
     @discardableResult
-    public func requeueRunning(message: String = "coordinator restarted", now: Date = Date()) throws -> Int {
+    public func handBackAttempt(taskID: String, attempt: Int, message: String, now: Date = Date()) throws -> Bool {
+        try endAttempt(taskID: taskID, attempt: attempt, outcome: .handedBack, message: message, nextState: .queued, now: now)
+    }
+
+    /// Every running task returns to the queue, its open attempt closed with
+    /// `outcome`: `abandoned` for a restarted coordinator (its workers vanished),
+    /// `handedBack` for one that is stopping. Returns how many were requeued.
+    @discardableResult
+    public func requeueRunning(message: String = "coordinator restarted", outcome: AttemptOutcome = .abandoned,
+                               now: Date = Date()) throws -> Int {
         try writer.write { db in
             let running = try TaskRecord.filter(Column("state") == TaskState.running).fetchAll(db)
             for var task in running {
-                try Self.closeAttempt(taskID: task.id, attempt: task.attempts, outcome: .abandoned,
+                try Self.closeAttempt(taskID: task.id, attempt: task.attempts, outcome: outcome,
                                       message: message, now: now, db)
                 task.state = .queued
                 task.updatedAt = now

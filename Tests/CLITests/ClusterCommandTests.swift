@@ -290,7 +290,7 @@ final class ClusterCommandTests: ProcessTestCase {
     /// A coordinator of the fast manifest (unless told otherwise) on a loopback port the system picks.
     private func startCoordinator(_ reference: ClusterReference.Made, dir: URL, manifest: URL? = nil,
                                   bind: String = "tcp://127.0.0.1:*") throws -> BackgroundFoldwise {
-        try jar.start("coordinator", ["coordinator", (manifest ?? reference.fastManifest).path, "--bind", bind, "--dir", dir.path],
+        try jar.start("coordinator", ["coordinator", (manifest ?? reference.fastManifest).path, "--bind", bind, "--insecure", "--dir", dir.path],
                       in: reference.dataset.directory)
     }
 

@@ -26,7 +26,7 @@ final class ExperimentIntegrityTests: ProcessTestCase {
         let changedInCopy = copy.appendingPathComponent("train/\(changed).jpg")
         try FileManager.default.removeItem(at: changedInCopy)
         try FileManager.default.copyItem(at: copy.appendingPathComponent("train/\(donor).jpg"), to: changedInCopy)
-        let coordinator = try jar.start("coordinator", ["coordinator", manifest.path, "--bind", "tcp://127.0.0.1:*",
+        let coordinator = try jar.start("coordinator", ["coordinator", manifest.path, "--bind", "tcp://127.0.0.1:*", "--insecure",
                                                         "--dir", scratch.appendingPathComponent("served").path], in: dataset.directory)
         let endpoint = try HostilePeerTests.boundEndpoint(of: coordinator)
         let worker = try jar.start("worker", ["worker", "--connect", endpoint, "--threads", "1", "--id", "copycat",

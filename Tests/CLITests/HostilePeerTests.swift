@@ -81,6 +81,26 @@ final class HostilePeerTests: ProcessTestCase {
                        coordinator.stderr)
     }
 
+    func testAFrameOverTheCoordinatorsLimitDropsItsPeerBeforeTheFrameIsRead() throws {
+        let reference = try ClusterReference.shared.get()
+        let coordinator = try startCoordinator(reference.manifest, reference, dir: scratch.appendingPathComponent("limited"))
+        let endpoint = try Self.boundEndpoint(of: coordinator)
+        let (manifest, fingerprint) = try Self.identity(reference.manifest)
+        // 2 MiB: over this data's limit (1 MiB of headers + twice its largest result frame), under libzmq's none.
+        let big = try FakePeer(endpoint: endpoint, workerID: "big", manifest: manifest, fingerprint: fingerprint)
+        defer { big.close() }
+        XCTAssertNotNil(big.next { if case .welcome = $0 { true } else { nil } }, coordinator.transcript)
+        try big.sendRaw([[UInt8](repeating: 0x46, count: 2 << 20)])
+        let small = try FakePeer(endpoint: endpoint, workerID: "small", manifest: manifest, fingerprint: fingerprint)
+        defer { small.close() }
+        try small.sendRaw([[UInt8](repeating: 0x46, count: 64)])
+        XCTAssertTrue(eventually(timeout: 20) { coordinator.stderr.contains("dropped a malformed message") }, coordinator.transcript)
+        usleep(300_000)
+        let malformed = coordinator.stderr.components(separatedBy: "dropped a malformed message").count - 1
+        XCTAssertEqual(malformed, 1, "only the small frame was read: \(coordinator.transcript)")
+        XCTAssertTrue(coordinator.isRunning)
+    }
+
     // MARK: helpers
 
     private func startCoordinator(_ manifest: URL, _ reference: ClusterReference.Made, dir: URL) throws -> BackgroundFoldwise {
@@ -135,6 +155,7 @@ final class FakePeer {
     }
 
     func send(_ message: Message) throws { try socket.send(frames: message.encode()) }
+    func sendRaw(_ frames: [[UInt8]]) throws { try socket.send(frames: frames) }
 
     /// The first message `match` accepts within `timeout` seconds (heartbeats are answered, others dropped).
     func next<T>(timeout: Double = 10, _ match: (Message) -> T?) -> T? {

@@ -147,18 +147,23 @@ final class SecurityTests: XCTestCase {
     func testANetworkBindWithoutKeysRefusesToStartUnlessInsecure() throws {
         XCTAssertThrowsError(try BindPolicy.check(endpoint: "tcp://0.0.0.0:5555", hasKeys: false, insecure: false)) { error in
             XCTAssertEqual(String(describing: error),
-                           "binding tcp://0.0.0.0:5555 exposes the coordinator to the network without CURVE keys — generate keys with "
-                           + "`foldwise keys generate coordinator` and pass --key/--allow, or pass --insecure on a trusted network")
+                           "binding tcp://0.0.0.0:5555 without CURVE keys opens the coordinator to the network — generate keys with "
+                           + "`foldwise keys generate coordinator` and pass --key/--allow, pass --insecure if every peer is trusted, "
+                           + "or use `foldwise run` on one machine (it makes keys for its own workers)")
         }
         XCTAssertNoThrow(try BindPolicy.check(endpoint: "tcp://0.0.0.0:5555", hasKeys: true, insecure: false))
         XCTAssertNoThrow(try BindPolicy.check(endpoint: "tcp://0.0.0.0:5555", hasKeys: false, insecure: true))
-        XCTAssertNoThrow(try BindPolicy.check(endpoint: "tcp://127.0.0.1:5555", hasKeys: false, insecure: false))
+        XCTAssertThrowsError(try BindPolicy.check(endpoint: "tcp://127.0.0.1:5555", hasKeys: false, insecure: false)) { error in
+            XCTAssertTrue("\(error)".contains("every process on this machine") && "\(error)".contains("foldwise run"), "\(error)")
+        }
+        XCTAssertNoThrow(try BindPolicy.check(endpoint: "tcp://127.0.0.1:5555", hasKeys: false, insecure: true))
     }
 
     func testFlagsResolveToCurveOnlyWhenBothHalvesAreGiven() throws {
         let coordinator = try KeyFiles.generate(name: "coordinator", directory: folder)
         let worker = try KeyFiles.generate(name: "worker", directory: folder)
-        XCTAssertNil(try ServerSecurity.resolve(endpoint: "tcp://127.0.0.1:5555", keyFile: nil, allow: [], insecure: false))
+        XCTAssertThrowsError(try ServerSecurity.resolve(endpoint: "tcp://127.0.0.1:5555", keyFile: nil, allow: [], insecure: false))
+        XCTAssertNil(try ServerSecurity.resolve(endpoint: "tcp://127.0.0.1:5555", keyFile: nil, allow: [], insecure: true))
         XCTAssertNil(try ServerSecurity.resolve(endpoint: "tcp://*:5555", keyFile: nil, allow: [], insecure: true))
         XCTAssertThrowsError(try ServerSecurity.resolve(endpoint: "tcp://*:5555", keyFile: nil, allow: [], insecure: false))
         XCTAssertThrowsError(try ServerSecurity.resolve(endpoint: "tcp://*:5555", keyFile: nil, allow: [worker.publicFile], insecure: false))

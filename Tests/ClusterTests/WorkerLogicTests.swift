@@ -238,25 +238,36 @@ final class WorkerLogicTests: XCTestCase {
         XCTAssertEqual(idle.handle(.stopRequested(reason: "SIGTERM"), now: 1), [.exit(WorkerExit(reason: "stopping: SIGTERM", outcome: .stopped))])
     }
 
-    func testAConnectionDroppedBeforeEveryWelcomeEndsTheWorkerAfterThreeTries() {
+    func testAHandshakeFailingBeforeEveryWelcomeEndsTheWorkerAfterThreeTries() {
         var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
         _ = worker.handle(.connected, now: 0)
-        XCTAssertEqual(worker.handle(.connectionDropped(detail: nil), now: 0.1).count, 1, "a log line, no exit")
-        _ = worker.handle(.connectionDropped(detail: nil), now: 0.2)
-        let actions = worker.handle(.connectionDropped(detail: "the security handshake failed"), now: 0.3)
+        XCTAssertEqual(worker.handle(.handshakeFailed(detail: "code 32"), now: 0.1).count, 1, "a log line, no exit")
+        _ = worker.handle(.handshakeFailed(detail: "code 32"), now: 0.2)
+        let actions = worker.handle(.handshakeFailed(detail: "the security handshake failed"), now: 0.3)
         guard case .exit(let exit)? = actions.last else { return XCTFail("\(actions)") }
         XCTAssertEqual(exit.outcome, .handshakeFailed)
         XCTAssertTrue(exit.needsFix)
         XCTAssertTrue(exit.reason.contains("--server-key") && exit.reason.contains("3 times"), exit.reason)
     }
 
-    func testAWelcomeResetsTheDroppedHandshakesAndDropsWhileWorkingDoNotCount() {
+    func testAWelcomeStartsTheCountAgain() {
         var worker = WorkerLogic(workerID: "a", host: "node-a", threads: 2)
         _ = worker.handle(.connected, now: 0)
-        _ = worker.handle(.connectionDropped(detail: nil), now: 0.1)
-        _ = worker.handle(.connectionDropped(detail: nil), now: 0.2)
+        _ = worker.handle(.handshakeFailed(detail: "x"), now: 0.1)
+        _ = worker.handle(.handshakeFailed(detail: "x"), now: 0.2)
         _ = worker.handle(.received(.welcome(Welcome(workerID: "a", heartbeatInterval: 1))), now: 0.3)
-        for step in 0..<5 { XCTAssertTrue(worker.handle(.connectionDropped(detail: nil), now: 0.4 + Double(step) / 10).isEmpty) }
-        XCTAssertEqual(worker.state, .ready)
+        // The coordinator goes silent: the worker reconnects and says hello again.
+        XCTAssertTrue(worker.handle(.tick, now: 10).contains(.reconnect(after: WireProtocol.reconnectInitialDelay)))
+        _ = worker.handle(.connected, now: 11)
+        XCTAssertEqual(worker.state, .helloSent)
+        _ = worker.handle(.handshakeFailed(detail: "x"), now: 11.1)
+        _ = worker.handle(.handshakeFailed(detail: "x"), now: 11.2)
+        XCTAssertEqual(worker.state, .helloSent, "two failures since the welcome, not four")
+    }
+
+    func testHandshakeFailuresWhileWorkingDoNotCount() {
+        var worker = workingWorker()
+        for step in 0..<5 { XCTAssertTrue(worker.handle(.handshakeFailed(detail: "x"), now: 1 + Double(step) / 10).isEmpty) }
+        if case .working = worker.state {} else { XCTFail("\(worker.state)") }
     }
 }

@@ -6,7 +6,7 @@ final class RecordsTests: XCTestCase {
     /// These strings are stored in existing databases; renaming a case would orphan rows.
     func testStoredEnumValuesAreStable() {
         XCTAssertEqual(TaskState.allCases.map(\.rawValue), ["queued", "running", "done", "failed", "abandoned"])
-        XCTAssertEqual(AttemptOutcome.allCases.map(\.rawValue), ["running", "succeeded", "failed", "abandoned"])
+        XCTAssertEqual(AttemptOutcome.allCases.map(\.rawValue), ["running", "succeeded", "failed", "abandoned", "handedBack"])
         XCTAssertEqual(PredictionKind.allCases.map(\.rawValue), ["oof", "test"])
     }
 
