@@ -1,3 +1,4 @@
+import Ensemble
 import Foundation
 import Manifests
 import Storage
@@ -9,6 +10,7 @@ extension ExperimentDirectory {
     /// writes the common files (labels, folds, ids, class names) and the
     /// sample submission, and opens the database.
     public func prepare(manifest: Manifest, data: ExperimentData) throws -> ExperimentDatabase {
+        try data.checkSubmission(manifest)
         let files = try PredictionFiles(directory: url, manifest: manifest, dataFingerprint: data.fingerprint,
                                         images: data.imageDigests)
         try files.writeCommon(data: data, seeds: manifest.cv.seeds)
@@ -28,6 +30,16 @@ extension ExperimentDirectory {
                     + data.test.ids.map { "\($0),\(data.train.classNames[0])" }).joined(separator: "\n") + "\n"
         }
         try Data(text.utf8).write(to: target, options: .atomic)
+    }
+}
+
+extension ExperimentData {
+    /// The sample submission's columns against what `foldwise submit` would write
+    /// (labels or probabilities for these classes), checked before any training.
+    public func checkSubmission(_ manifest: Manifest) throws {
+        guard let sample = manifest.data.sampleSubmission else { return }
+        _ = try Submission(sample: manifest.resolve(sample), idColumn: manifest.data.idColumn, classNames: train.classNames,
+                           probabilities: manifest.submission.format.writesProbabilities(for: Metric(manifest.metric)))
     }
 }
 
