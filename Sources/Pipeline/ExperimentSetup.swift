@@ -1,3 +1,4 @@
+import Datasets
 import Ensemble
 import Foundation
 import Manifests

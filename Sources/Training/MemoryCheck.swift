@@ -14,7 +14,8 @@ public struct MemoryLimit: Sendable, Equatable {
     public static func current() -> MemoryLimit? {
         var limits: [MemoryLimit] = []
         var rlimit = rlimit()
-        if getrlimit(Int32(RLIMIT_AS.rawValue), &rlimit) == 0, rlimit.rlim_cur != RLIM_INFINITY {
+        // RLIM_INFINITY is all ones; Swift imports the C macro as -1, which a UInt cannot hold.
+        if getrlimit(Int32(RLIMIT_AS.rawValue), &rlimit) == 0, rlimit.rlim_cur != rlim_t.max {
             let mapped = procField("/proc/self/status", "VmSize:") ?? 0
             limits.append(MemoryLimit(bytes: max(0, Int(clamping: rlimit.rlim_cur) - mapped), source: "the address-space limit (ulimit -v)"))
         }
