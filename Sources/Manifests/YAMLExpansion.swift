@@ -19,12 +19,13 @@ enum YAMLExpansion {
     }
 
     private struct Counter {
-        /// Counts of anchored nodes by anchor and position (an anchor name may be reused later in a file).
-        var anchored: [String: Int] = [:]
+        /// Counts of anchored nodes by anchor object: one per `&name` in the text, so a name
+        /// reused later in the file is another key. Valid while the parser that made them lives.
+        var anchored: [ObjectIdentifier: Int] = [:]
 
         mutating func count(_ node: Node) -> Int {
             guard let anchor = node.anchor else { return countChildren(node) }
-            let key = "\(anchor.rawValue)@\(node.mark?.line ?? 0):\(node.mark?.column ?? 0)"
+            let key = ObjectIdentifier(anchor)
             if let known = anchored[key] { return known }
             let total = countChildren(node)
             anchored[key] = total

@@ -245,14 +245,17 @@ extension ValueNode {
                                 message: "the manifest is \(yaml.utf8.count) bytes, over the limit of \(ManifestFile.maxBytes) bytes (1 MiB)",
                                 fix: "a manifest is a short YAML file; keep data in the CSVs it points at")
         }
+        let parser: Parser
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            parser = try Parser(yaml: yaml)
+            root = try parser.singleRoot()
         } catch {
             throw syntaxError(error, file: file)
         }
         guard let root else { return nil }
-        try YAMLExpansion.check(root, file: file)
+        // Nodes hold their anchors weakly and the parser owns them: it must outlive the count.
+        try withExtendedLifetime(parser) { try YAMLExpansion.check(root, file: file) }
         return ValueNode(node: root, path: "", file: file)
     }
 

@@ -53,8 +53,10 @@ public final class ExperimentDatabase: Sendable {
         do {
             try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
             for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: url.path + suffix) {
-                try FileManager.default.copyItem(atPath: url.path + suffix,
-                                                 toPath: copy.appendingPathComponent(url.lastPathComponent + suffix).path)
+                let target = copy.appendingPathComponent(url.lastPathComponent + suffix).path
+                try FileManager.default.copyItem(atPath: url.path + suffix, toPath: target)
+                // The copy keeps the original's read-only mode; SQLite must be able to write its WAL index.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
             }
         } catch {
             throw StorageError.cannotOpen(path: url.path, reason: "the folder is read-only and a private copy failed (\(error))")
