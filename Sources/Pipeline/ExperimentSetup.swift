@@ -11,7 +11,7 @@ extension ExperimentDirectory {
     /// writes the common files (labels, folds, ids, class names) and the
     /// sample submission, and opens the database.
     public func prepare(manifest: Manifest, data: ExperimentData) throws -> ExperimentDatabase {
-        try data.checkSubmission(manifest)
+        try data.checkBeforeTraining(manifest)
         let files = try PredictionFiles(directory: url, manifest: manifest, dataFingerprint: data.fingerprint,
                                         images: data.imageDigests)
         try files.writeCommon(data: data, seeds: manifest.cv.seeds)
@@ -35,8 +35,15 @@ extension ExperimentDirectory {
 }
 
 extension ExperimentData {
+    /// What `validate` and `run` refuse before any task trains: folds the rows
+    /// cannot fill, and a sample submission `foldwise submit` could not write.
+    public func checkBeforeTraining(_ manifest: Manifest) throws {
+        try checkFolds(manifest.cv)
+        try checkSubmission(manifest)
+    }
+
     /// The sample submission's columns against what `foldwise submit` would write
-    /// (labels or probabilities for these classes), checked before any training.
+    /// (labels or probabilities for these classes).
     public func checkSubmission(_ manifest: Manifest) throws {
         guard let sample = manifest.data.sampleSubmission else { return }
         _ = try Submission(sample: manifest.resolve(sample), idColumn: manifest.data.idColumn, classNames: train.classNames,

@@ -41,8 +41,6 @@ public final class ExperimentData: @unchecked Sendable {
             throw DatasetError(file: train.file.path, message: "the label column has only one class (\(train.classNames.first ?? ""))",
                                fix: "a classifier needs at least two classes in the training labels")
         }
-        try FoldCheck.check(folds: manifest.cv.folds, labels: train.labels, classNames: train.classNames,
-                            groups: train.groups, stratify: manifest.cv.stratify, file: train.file)
         let testFile = manifest.resolve(d.testCSV ?? d.sampleSubmission ?? "")
         test = try TestTable.load(csv: testFile, idColumn: d.idColumn)
         try MemoryCheck.check(manifest, trainRows: train.ids.count, testRows: test.ids.count)
@@ -61,6 +59,13 @@ public final class ExperimentData: @unchecked Sendable {
             try heldOutLabels(csv: manifest.resolve($0), idColumn: d.idColumn, labelColumn: d.labelColumn,
                               ids: testIDs, classNames: classNames)
         }
+    }
+
+    /// Whether `cv` can split these rows: what `validate`, `train` and `run` check
+    /// before training (`FoldCheck`), so a split with empty folds never starts.
+    public func checkFolds(_ cv: CVSection) throws {
+        try FoldCheck.check(folds: cv.folds, labels: train.labels, classNames: train.classNames,
+                            groups: train.groups, stratify: cv.stratify, file: train.file)
     }
 
     /// The fold of every train row for one CV seed: group k-fold when the

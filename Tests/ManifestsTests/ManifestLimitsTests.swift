@@ -71,6 +71,13 @@ final class ManifestLimitsTests: XCTestCase {
         XCTAssertTrue(root.isMapping)
     }
 
+    /// An anchor name defined again later is another anchor: each is counted with its own contents.
+    func testAReusedAnchorNameIsCountedAsItsLatestDefinition() {
+        let items = Array(repeating: "*a", count: 500).joined(separator: ", ")
+        let yaml = "x: &a 1\ny: [\(items)]\nz: &a [\(Array(repeating: "0", count: 500).joined(separator: ", "))]\nw: [\(items)]\nname: x\n"
+        assertManifestError(yaml, line: nil, keyPath: "", message: "expand to over 200000 values")
+    }
+
     func testTheNameIsOnePlainPathComponent() {
         for name in ["../../x", "a/b", ".hidden", "..", "\"a\\\\b\""] {
             assertManifestError(Fixture.yaml().replacingOccurrences(of: "name: test", with: "name: \(name)"),
