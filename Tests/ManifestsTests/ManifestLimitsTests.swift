@@ -18,16 +18,17 @@ final class ManifestLimitsTests: XCTestCase {
         return nil
     }
 
-    private func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-manifest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    /// A uniquely named file in the temporary folder, written when `contents` is given.
+    private func file(_ name: String, _ contents: Data? = nil) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-\(UUID().uuidString)-\(name)")
+        guard let contents else { return url }
+        try contents.write(to: url)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
 
-    func testAFolderIsNotAManifest() throws {
-        let url = try folder()
-        XCTAssertTrue(loadError(url)?.message.contains("this is a folder") == true)
+    func testAFolderIsNotAManifest() {
+        XCTAssertTrue(loadError(FileManager.default.temporaryDirectory)?.message.contains("this is a folder") == true)
     }
 
     func testADeviceIsNotAManifest() {
@@ -36,19 +37,17 @@ final class ManifestLimitsTests: XCTestCase {
     }
 
     func testAMissingManifestCannotBeRead() throws {
-        let error = loadError(try folder().appendingPathComponent("absent.yaml"))
+        let error = loadError(try file("absent.yaml"))
         XCTAssertTrue(error?.message.contains("cannot read the manifest") == true)
     }
 
     func testNonUTF8IsRefused() throws {
-        let url = try folder().appendingPathComponent("latin1.yaml")
-        try Data([0x6E, 0x61, 0x6D, 0x65, 0x3A, 0x20, 0xE9, 0x0A]).write(to: url)
+        let url = try file("latin1.yaml", Data([0x6E, 0x61, 0x6D, 0x65, 0x3A, 0x20, 0xE9, 0x0A]))
         XCTAssertTrue(loadError(url)?.message.contains("not UTF-8") == true)
     }
 
     func testAManifestOverOneMebibyteIsRefusedBeforeParsing() throws {
-        let url = try folder().appendingPathComponent("big.yaml")
-        try Data(String(repeating: "- 1234567890\n", count: 100_000).utf8).write(to: url)
+        let url = try file("big.yaml", Data(String(repeating: "- 1234567890\n", count: 100_000).utf8))
         XCTAssertTrue(loadError(url)?.message.contains("over the limit of 1048576 bytes") == true)
         XCTAssertThrowsError(try Fixture.parse(String(repeating: "#", count: ManifestFile.maxBytes + 1)))
     }
