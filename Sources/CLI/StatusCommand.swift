@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let directory = try ExperimentDirectory.locate(dir)
-        let (database, experiment, experimentID) = try directory.openExperiment()
+        let (database, experiment, experimentID) = try directory.openExperiment(forReading: true)
         let tasks = try database.tasks(experimentID: experimentID)
         let stages = (try? Manifest.fromCanonicalJSON(experiment.manifestJSON)).map(StagePlan.stages) ?? []
         var report = StatusReport(experiment: experiment.name, manifestHash: experiment.manifestHash,

@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
         let data = try ExperimentData(manifest: loaded, threads: threads,
                                       digestCache: ImageDigests.read(folder.appendingPathComponent(ImageDigests.fileName)))
         try FoldRunner(manifest: loaded, data: data).checkModels()
+        try data.checkFolds(loaded.cv)
         let files = try PredictionFiles(directory: folder, manifest: loaded, dataFingerprint: data.fingerprint,
                                         images: data.imageDigests)
         let common = try files.writeCommon(data: data, seeds: loaded.cv.seeds)

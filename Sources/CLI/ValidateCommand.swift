@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifests
+import Pipeline
 import Training
 
 struct ValidateCommand: ParsableCommand {
@@ -21,6 +22,7 @@ struct ValidateCommand: ParsableCommand {
         if !manifestOnly {
             let data = try ExperimentData(manifest: loaded, threads: ProcessInfo.processInfo.activeProcessorCount)
             try FoldRunner(manifest: loaded, data: data).checkModels()
+            try data.checkBeforeTraining(loaded)
             summary += "\ndata: ok (\(data.train.ids.count) train images, \(data.test.ids.count) test images, "
                 + "\(data.classes) classes: \(data.train.classNames.joined(separator: " ")))"
         }

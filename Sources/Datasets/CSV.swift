@@ -15,16 +15,12 @@ public struct CSVFile: Sendable {
     public var rows: [CSVRow]
 
     public static func load(_ url: URL) throws -> CSVFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DatasetError(file: url.path, message: "cannot read the CSV file (\(error.localizedDescription))",
-                               fix: "check the path in the manifest's data section")
-        }
+        let data = try DataFile.read(url, what: "CSV file", fix: "check the path in the manifest's data section")
         guard let text = String(data: data, encoding: .utf8) else {
-            throw DatasetError(file: url.path, message: "the file is not valid UTF-8",
-                               fix: "save the CSV as UTF-8")
+            let (line, column) = firstInvalidUTF8(data)
+            throw DatasetError(file: url.path, line: line,
+                               message: "the file is not valid UTF-8 (first bad byte at column \(column) of this line)",
+                               fix: "save the CSV as UTF-8, or fix the character on that line")
         }
         return try parse(text, url: url)
     }
@@ -59,6 +55,18 @@ public struct CSVFile: Sendable {
                                fix: "add one row per image below the header")
         }
     }
+}
+
+/// The 1-based line and byte column of the first byte that does not decode as UTF-8.
+func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int) {
+    var iterator = data.makeIterator()
+    var decoder = UTF8()
+    var (line, consumed, lineStart) = (1, 0, 0)
+    while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+        consumed += UTF8.width(scalar)
+        if scalar == "\n" { (line, lineStart) = (line + 1, consumed) }
+    }
+    return (line, consumed - lineStart + 1)
 }
 
 /// A character-level state machine over the CSV text.

@@ -60,13 +60,13 @@ public final class ImageSet: @unchecked Sendable {
     /// first (missing, corrupt, truncated, wrong channel count); all problems
     /// are reported together in one error before any training starts.
     public static func decode(ids: [String], folder: ImageFolder, spec: ImageSpec,
-                              csv: URL?, threads: Int) throws -> ImageSet {
+                              csv: URL?, threads: Int, maxPixels: Int = JPEG.defaultMaxPixels) throws -> ImageSet {
         let workers = max(1, min(threads, ids.count))
         let chunkSize = (ids.count + workers - 1) / max(workers, 1)
         let results = ChunkResults(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let range = (worker * chunkSize)..<min(ids.count, (worker + 1) * chunkSize)
-            results.store(worker, decodeChunk(ids[range], folder: folder, spec: spec))
+            results.store(worker, decodeChunk(ids[range], folder: folder, spec: spec, maxPixels: maxPixels))
         }
         let chunks = results.all()
         let problems = chunks.flatMap(\.problems)
@@ -80,15 +80,12 @@ public final class ImageSet: @unchecked Sendable {
     }
 
     /// One image file as normalised CHW floats of `spec`'s size.
-    public static func load(_ url: URL, spec: ImageSpec) throws -> [Float] {
+    public static func load(_ url: URL, spec: ImageSpec, maxPixels: Int = JPEG.defaultMaxPixels) throws -> [Float] {
         let data = try JPEG.readFile(url)
-        let stored = try JPEG.info(data: data, name: url.path).components
-        if stored != spec.channels {
-            throw DatasetError(file: url.path,
-                               message: "the image has \(stored) channel\(stored == 1 ? "" : "s") but the manifest expects \(spec.channels)",
-                               fix: "set the image channels to \(stored) in the manifest's data section, or convert every image to \(spec.channels == 1 ? "greyscale" : "RGB")")
-        }
-        let image = try JPEG.decode(data: data, components: spec.channels, name: url.path)
+        let header = try JPEG.info(data: data, name: url.path)
+        try JPEG.checkPixels(width: header.width, height: header.height, maxPixels: maxPixels, name: url.path)
+        try checkChannels(stored: header.components, spec: spec, file: url)
+        let image = try JPEG.decode(data: data, components: spec.channels, name: url.path, maxPixels: maxPixels)
         var values = Resize.bilinear(image, height: spec.height, width: spec.width)
         let plane = spec.height * spec.width
         for c in 0..<spec.channels {
@@ -99,12 +96,26 @@ public final class ImageSet: @unchecked Sendable {
         return values
     }
 
-    private static func decodeChunk(_ ids: ArraySlice<String>, folder: ImageFolder, spec: ImageSpec) -> Chunk {
+    /// Grey and RGB images load as the manifest's channels say; CMYK (4) has no such setting.
+    private static func checkChannels(stored: Int, spec: ImageSpec, file: URL) throws {
+        guard stored != spec.channels else { return }
+        let target = spec.channels == 1 ? "greyscale" : "RGB"
+        guard stored == 1 || stored == 3 else {
+            throw DatasetError(file: file.path,
+                               message: "the image is CMYK or another \(stored)-channel JPEG; Foldwise reads grey (1) or RGB (3) images",
+                               fix: "convert the image to \(target), e.g. `convert IN -colorspace sRGB OUT.jpg`")
+        }
+        throw DatasetError(file: file.path,
+                           message: "the image has \(stored) channel\(stored == 1 ? "" : "s") but the manifest expects \(spec.channels)",
+                           fix: "set the image channels to \(stored) in the manifest's data section, or convert every image to \(target)")
+    }
+
+    private static func decodeChunk(_ ids: ArraySlice<String>, folder: ImageFolder, spec: ImageSpec, maxPixels: Int) -> Chunk {
         var chunk = Chunk()
         chunk.scalars.reserveCapacity(ids.count * spec.imageSize)
         for id in ids {
             do {
-                chunk.scalars.append(contentsOf: try load(folder.url(for: id), spec: spec))
+                chunk.scalars.append(contentsOf: try load(folder.url(for: id), spec: spec, maxPixels: maxPixels))
             } catch let error as DatasetError {
                 chunk.problems.append(Problem(id: id, error: error))
             } catch {

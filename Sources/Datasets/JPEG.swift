@@ -33,10 +33,16 @@ public enum JPEG {
         return (Int(info.width), Int(info.height), Int(info.components))
     }
 
+    /// The default of `data.max_image_pixels`: 40 megapixels, about 120 MB as RGB.
+    public static let defaultMaxPixels = 40_000_000
+
     /// Decodes to `components` channels (1 grey, 3 RGB) or, when nil, to the
-    /// stored count (grey stays grey, colour becomes RGB).
-    public static func decode(data: Data, components: Int? = nil, name: String = "<memory>") throws -> DecodedImage {
+    /// stored count (grey stays grey, colour becomes RGB). An image of more than
+    /// `maxPixels` pixels is refused from its header, before anything is allocated.
+    public static func decode(data: Data, components: Int? = nil, name: String = "<memory>",
+                              maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let header = try info(data: data, name: name)
+        try checkPixels(width: header.width, height: header.height, maxPixels: maxPixels, name: name)
         let channels = components ?? (header.components == 1 ? 1 : 3)
         precondition(channels == 1 || channels == 3, "JPEG.decode: components must be 1 or 3, got \(channels)")
         let capacity = header.width * header.height * channels
@@ -56,8 +62,18 @@ public enum JPEG {
         return DecodedImage(width: header.width, height: header.height, components: channels, pixels: pixels)
     }
 
-    public static func decode(file: URL, components: Int? = nil) throws -> DecodedImage {
-        try decode(data: readFile(file), components: components, name: file.path)
+    public static func decode(file: URL, components: Int? = nil, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
+        try decode(data: readFile(file), components: components, name: file.path, maxPixels: maxPixels)
+    }
+
+    /// Refuses a header declaring more than `maxPixels` pixels.
+    static func checkPixels(width: Int, height: Int, maxPixels: Int, name: String) throws {
+        let pixels = width * height
+        guard pixels > maxPixels else { return }
+        let megapixels = String(format: "%.1f", Double(pixels) / 1e6)
+        throw DatasetError(file: name,
+                           message: "the image is \(width)×\(height) (\(megapixels) megapixels), over the limit of \(maxPixels) pixels",
+                           fix: "shrink the image, or raise `data.max_image_pixels` in the manifest if it is genuine")
     }
 
     /// Encodes grey (1) or RGB (3) pixels; quality 1...100.
@@ -101,12 +117,7 @@ public enum JPEG {
     }
 
     static func readFile(_ url: URL) throws -> Data {
-        do {
-            return try Data(contentsOf: url)
-        } catch {
-            throw DatasetError(file: url.path, message: "cannot read the image (\(error.localizedDescription))",
-                               fix: "check that the file exists and is readable")
-        }
+        try DataFile.read(url, what: "image", fix: "check that the file exists and is readable")
     }
 
     private static func corrupt(_ name: String, _ message: String) -> DatasetError {

@@ -41,6 +41,7 @@ public struct TrainTable: Sendable {
                 groups.append(group)
             }
         }
+        try checkLabelSpellings(labelStrings, lines: table.rows.map(\.line), file: csv, column: labelColumn)
         let classNames = sortedClassNames(Set(labelStrings))
         let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
         return TrainTable(ids: ids, labels: labelStrings.map { classIndex[$0]! },
@@ -116,6 +117,23 @@ private func uniqueIDs(_ table: CSVFile, column: Int) throws -> [String] {
         ids.append(id)
     }
     return ids
+}
+
+/// One number written two ways (`5` and `5.0`, `1` and `01`) would become two
+/// classes; it is refused, naming both spellings and a line of each.
+private func checkLabelSpellings(_ labels: [String], lines: [Int], file: URL, column: String) throws {
+    var firstLine: [String: Int] = [:]
+    for (label, line) in zip(labels, lines) where firstLine[label] == nil { firstLine[label] = line }
+    var spellings: [Double: String] = [:]
+    for label in firstLine.keys.sorted(by: { firstLine[$0]! < firstLine[$1]! }) {
+        guard let value = Double(label), value.isFinite else { continue }
+        if let earlier = spellings[value] {
+            throw DatasetError(file: file.path, line: firstLine[label],
+                               message: "the '\(column)' value `\(label)` is the number `\(earlier)` (line \(firstLine[earlier]!)) written another way; they would become two classes",
+                               fix: "write every label of one class the same way, e.g. all `\(earlier)`")
+        }
+        spellings[value] = label
+    }
 }
 
 /// Numeric order when every name is an integer ("2" before "10"), else lexicographic.

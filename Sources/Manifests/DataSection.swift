@@ -21,11 +21,16 @@ public struct DataSection: Sendable, Equatable, Codable {
     /// Per-channel normalisation, `channels` values each: (pixel / 255 - mean) / std.
     public var mean: [Float]
     public var std: [Float]
+    /// `max_image_pixels`: larger images are refused from their header; nil is the
+    /// default (and keeps the key out of the canonical JSON, so hashes do not change).
+    public var maxImagePixels: Int?
+    /// The pixel limit in force: 40 megapixels unless the manifest raises or lowers it.
+    public var imagePixelLimit: Int { maxImagePixels ?? 40_000_000 }
 
     /// Raw values chosen so `canonicalJSON`'s snake_case strategy writes `train_csv`, not `train_c_s_v`.
     private enum CodingKeys: String, CodingKey {
         case trainCSV = "trainCsv", trainImages, testImages, testCSV = "testCsv", sampleSubmission, testLabels
-        case idColumn, labelColumn, imageExtension, imageHeight, imageWidth, channels, mean, std
+        case idColumn, labelColumn, imageExtension, imageHeight, imageWidth, channels, mean, std, maxImagePixels
     }
 
     public init(trainCSV: String, trainImages: String, testImages: String, testCSV: String? = nil,
@@ -51,7 +56,8 @@ public struct DataSection: Sendable, Equatable, Codable {
 
 extension DataSection {
     static let keys = ["train_csv", "train_images", "test_images", "test_csv", "sample_submission", "test_labels",
-                       "id_column", "label_column", "image_extension", "image_size", "channels", "mean", "std"]
+                       "id_column", "label_column", "image_extension", "image_size", "channels", "mean", "std",
+                       "max_image_pixels"]
 
     static func read(_ value: ValueNode) throws -> DataSection {
         let map = try value.mapping()
@@ -74,6 +80,12 @@ extension DataSection {
                               fix: "name two different columns of train_csv")
         }
         data.imageExtension = try map.optional("image_extension").map(readExtension)
+        if let node = map.optional("max_image_pixels") {
+            let pixels = try node.int()
+            try node.require(pixels >= 1, "`max_image_pixels` must be at least 1, found \(pixels)",
+                             fix: "write the largest width × height to decode, e.g. max_image_pixels: 40000000")
+            data.maxImagePixels = pixels
+        }
         return data
     }
 

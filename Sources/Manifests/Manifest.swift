@@ -75,15 +75,7 @@ public struct Manifest: Sendable, Equatable, Codable {
     private static var omitsClusterKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "foldwise.omitsCluster")! }
 
     public static func load(_ url: URL) throws -> Manifest {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ManifestError(file: url.path, line: nil, keyPath: "",
-                                message: "cannot read the manifest: \(error.localizedDescription)",
-                                fix: "check that the file exists, is readable and is UTF-8 text")
-        }
-        var manifest = try parse(yaml: text, file: url.path)
+        var manifest = try parse(yaml: ManifestFile.text(url), file: url.path)
         manifest.file = url.standardizedFileURL
         return manifest
     }
@@ -212,7 +204,7 @@ extension Manifest {
     static func read(_ root: ValueNode) throws -> Manifest {
         let map = try root.mapping()
         try map.checkKeys(keys, section: "the manifest")
-        let name = try map.required("name", example: "name: my-competition").nonEmptyString()
+        let name = try readName(map.required("name", example: "name: my-competition"))
         let data = try DataSection.read(map.required("data", example: "data: {train_csv: train.csv, ...}"))
         let cv = try CVSection.read(map.optional("cv"))
         let metric = try MetricName.read(map.optional("metric"))
@@ -233,5 +225,15 @@ extension Manifest {
         let ensemble = try map.optional("ensemble").map { try EnsembleSection.read($0, models: models) }
         return Manifest(name: name, data: data, cv: cv, metric: metric, models: models, cluster: cluster, ensemble: ensemble,
                         submission: try SubmissionSection.read(map.optional("submission")))
+    }
+
+    /// The experiment's name becomes the folder `runs/<name>`: one plain path component.
+    private static func readName(_ node: ValueNode) throws -> String {
+        let name = try node.nonEmptyString()
+        try node.require(!name.contains("/") && !name.contains("\\") && !name.hasPrefix(".")
+                         && !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }),
+                         "`name` must be a plain name (it becomes the folder runs/<name>), found \"\(name)\"",
+                         fix: "write letters, digits, `-` or `_`, without `/`, `..` or a leading `.`, e.g. name: digits")
+        return name
     }
 }

@@ -240,11 +240,23 @@ struct NamedSection {
 extension ValueNode {
     /// The document's root, or nil for an empty document; syntax errors become `ManifestError`s.
     static func root(yaml: String, file: String) throws -> ValueNode? {
+        guard yaml.utf8.count <= ManifestFile.maxBytes else {
+            throw ManifestError(file: file, line: nil, keyPath: "",
+                                message: "the manifest is \(yaml.utf8.count) bytes, over the limit of \(ManifestFile.maxBytes) bytes (1 MiB)",
+                                fix: "a manifest is a short YAML file; keep data in the CSVs it points at")
+        }
+        let parser: Parser
+        let root: Node?
         do {
-            return try Yams.compose(yaml: yaml).map { ValueNode(node: $0, path: "", file: file) }
+            parser = try Parser(yaml: yaml)
+            root = try parser.singleRoot()
         } catch {
             throw syntaxError(error, file: file)
         }
+        guard let root else { return nil }
+        // Nodes hold their anchors weakly and the parser owns them: it must outlive the count.
+        try withExtendedLifetime(parser) { try YAMLExpansion.check(root, file: file) }
+        return ValueNode(node: root, path: "", file: file)
     }
 
     /// Yams reports syntax problems with a mark; keep its line and its wording.

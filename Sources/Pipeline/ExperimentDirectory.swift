@@ -14,8 +14,9 @@ public struct ExperimentDirectory: Sendable {
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
     /// The directory's database and its experiment; a database without one is a user error.
-    public func openExperiment() throws -> (database: ExperimentDatabase, experiment: ExperimentRecord, id: Int64) {
-        let database = try ExperimentDatabase.open(at: self.database)
+    /// `forReading`: a read-only folder is read through a private copy (`status` on a copy of a finished run).
+    public func openExperiment(forReading: Bool = false) throws -> (database: ExperimentDatabase, experiment: ExperimentRecord, id: Int64) {
+        let database = try forReading ? ExperimentDatabase.openForReading(at: self.database) : ExperimentDatabase.open(at: self.database)
         guard let experiment = try database.experiments().last, let id = experiment.id else {
             throw PipelineError(message: "\(self.database.path) holds no experiment yet", fix: "start one with `foldwise run`")
         }

@@ -1,3 +1,5 @@
+import Datasets
+import Ensemble
 import Foundation
 import Manifests
 import Storage
@@ -9,6 +11,7 @@ extension ExperimentDirectory {
     /// writes the common files (labels, folds, ids, class names) and the
     /// sample submission, and opens the database.
     public func prepare(manifest: Manifest, data: ExperimentData) throws -> ExperimentDatabase {
+        try data.checkBeforeTraining(manifest)
         let files = try PredictionFiles(directory: url, manifest: manifest, dataFingerprint: data.fingerprint,
                                         images: data.imageDigests)
         try files.writeCommon(data: data, seeds: manifest.cv.seeds)
@@ -28,6 +31,23 @@ extension ExperimentDirectory {
                     + data.test.ids.map { "\($0),\(data.train.classNames[0])" }).joined(separator: "\n") + "\n"
         }
         try Data(text.utf8).write(to: target, options: .atomic)
+    }
+}
+
+extension ExperimentData {
+    /// What `validate` and `run` refuse before any task trains: folds the rows
+    /// cannot fill, and a sample submission `foldwise submit` could not write.
+    public func checkBeforeTraining(_ manifest: Manifest) throws {
+        try checkFolds(manifest.cv)
+        try checkSubmission(manifest)
+    }
+
+    /// The sample submission's columns against what `foldwise submit` would write
+    /// (labels or probabilities for these classes).
+    public func checkSubmission(_ manifest: Manifest) throws {
+        guard let sample = manifest.data.sampleSubmission else { return }
+        _ = try Submission(sample: manifest.resolve(sample), idColumn: manifest.data.idColumn, classNames: train.classNames,
+                           probabilities: manifest.submission.format.writesProbabilities(for: Metric(manifest.metric)))
     }
 }
 

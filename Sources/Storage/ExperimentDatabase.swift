@@ -11,16 +11,23 @@ public final class ExperimentDatabase: Sendable {
     let writer: any DatabaseWriter
     /// The file's path, or nil for an in-memory database.
     public let path: String?
+    /// The temporary folder of a read-only database's copy, removed with this object.
+    private let privateCopy: URL?
 
-    private init(writer: any DatabaseWriter, path: String?) throws {
+    private init(writer: any DatabaseWriter, path: String?, privateCopy: URL? = nil) throws {
         self.writer = writer
         self.path = path
+        self.privateCopy = privateCopy
         // Commits must survive power loss: a task is done only once its
         // predictions are durably stored. GRDB leaves a pool's writer at NORMAL.
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         try Migrations.migrator().migrate(writer)
+    }
+
+    deinit {
+        if let privateCopy { try? FileManager.default.removeItem(at: privateCopy) }
     }
 
     /// Opens (creating it and its folder if needed) the database file at `url`.
@@ -31,6 +38,35 @@ public final class ExperimentDatabase: Sendable {
             let pool = try DatabasePool(path: url.path, configuration: configuration())
             return try ExperimentDatabase(writer: pool, path: url.path)
         } catch {
+            throw StorageError.cannotOpen(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Opens the database at `url` to read it. In a folder this process cannot
+    /// write (a read-only copy or mount), SQLite cannot create the WAL's
+    /// shared-memory file next to it, so the database and its WAL are copied to
+    /// a private temporary folder and that copy is read; the original is untouched.
+    public static func openForReading(at url: URL) throws -> ExperimentDatabase {
+        let folder = url.deletingLastPathComponent().path
+        if access(folder, W_OK) == 0 && access(url.path, W_OK) == 0 { return try open(at: url) }
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("foldwise-readonly-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: url.path + suffix) {
+                let target = copy.appendingPathComponent(url.lastPathComponent + suffix).path
+                try FileManager.default.copyItem(atPath: url.path + suffix, toPath: target)
+                // The copy keeps the original's read-only mode; SQLite must be able to write its WAL index.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+            }
+        } catch {
+            throw StorageError.cannotOpen(path: url.path, reason: "the folder is read-only and a private copy failed (\(error))")
+        }
+        let file = copy.appendingPathComponent(url.lastPathComponent)
+        do {
+            return try ExperimentDatabase(writer: DatabasePool(path: file.path, configuration: configuration()),
+                                          path: file.path, privateCopy: copy)
+        } catch {
+            try? FileManager.default.removeItem(at: copy)
             throw StorageError.cannotOpen(path: url.path, reason: "\(error)")
         }
     }

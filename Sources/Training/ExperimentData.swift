@@ -43,11 +43,14 @@ public final class ExperimentData: @unchecked Sendable {
         }
         let testFile = manifest.resolve(d.testCSV ?? d.sampleSubmission ?? "")
         test = try TestTable.load(csv: testFile, idColumn: d.idColumn)
+        try MemoryCheck.check(manifest, trainRows: train.ids.count, testRows: test.ids.count)
         let spec = ImageSpec(height: d.imageHeight, width: d.imageWidth, channels: d.channels, mean: d.mean, std: d.std)
         let trainFolder = try ImageFolder(directory: manifest.resolve(d.trainImages), fileExtension: d.imageExtension)
         let testFolder = try ImageFolder(directory: manifest.resolve(d.testImages), fileExtension: d.imageExtension)
-        trainImages = try ImageSet.decode(ids: train.ids, folder: trainFolder, spec: spec, csv: train.file, threads: threads)
-        testImages = try ImageSet.decode(ids: test.ids, folder: testFolder, spec: spec, csv: test.file, threads: threads)
+        trainImages = try ImageSet.decode(ids: train.ids, folder: trainFolder, spec: spec, csv: train.file, threads: threads,
+                                          maxPixels: d.imagePixelLimit)
+        testImages = try ImageSet.decode(ids: test.ids, folder: testFolder, spec: spec, csv: test.file, threads: threads,
+                                         maxPixels: d.imagePixelLimit)
         imageDigests = ImageDigests(
             train: try FileDigests.compute(train.ids.map { try trainFolder.url(for: $0) }, cache: digestCache, threads: threads),
             test: try FileDigests.compute(test.ids.map { try testFolder.url(for: $0) }, cache: digestCache, threads: threads))
@@ -56,6 +59,13 @@ public final class ExperimentData: @unchecked Sendable {
             try heldOutLabels(csv: manifest.resolve($0), idColumn: d.idColumn, labelColumn: d.labelColumn,
                               ids: testIDs, classNames: classNames)
         }
+    }
+
+    /// Whether `cv` can split these rows: what `validate`, `train` and `run` check
+    /// before training (`FoldCheck`), so a split with empty folds never starts.
+    public func checkFolds(_ cv: CVSection) throws {
+        try FoldCheck.check(folds: cv.folds, labels: train.labels, classNames: train.classNames,
+                            groups: train.groups, stratify: cv.stratify, file: train.file)
     }
 
     /// The fold of every train row for one CV seed: group k-fold when the
