@@ -15,7 +15,8 @@ public struct CSVFile: Sendable {
     public var rows: [CSVRow]
 
     public static func load(_ url: URL) throws -> CSVFile {
-        let data = try DataFile.read(url, what: "CSV file", fix: "check the path in the manifest's data section")
+        let data = try DataFile.read(url, what: "CSV file", fix: "check the path in the manifest's data section",
+                                     maxBytes: DataFile.maxCSVBytes, limitKey: nil)
         guard let text = String(data: data, encoding: .utf8) else {
             let (line, column) = firstInvalidUTF8(data)
             throw DatasetError(file: url.path, line: line,

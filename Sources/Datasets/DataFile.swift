@@ -4,8 +4,12 @@ import Foundation
 /// so a folder, `/dev/zero` or a pipe in its place is a plain message naming
 /// the file rather than a Foundation error or a read that never ends.
 enum DataFile {
+    /// CSVs are parsed in memory; larger ones are refused before they are read.
+    static let maxCSVBytes = 256 << 20
+
     /// `what` names the file in messages ("CSV file", "image"); `fix` says what to do when it is missing.
-    static func read(_ url: URL, what: String, fix: String) throws -> Data {
+    /// A file over `maxBytes` is refused unread, naming `limitKey` when a manifest key raises the limit.
+    static func read(_ url: URL, what: String, fix: String, maxBytes: Int = Int.max, limitKey: String? = nil) throws -> Data {
         let path = url.path
         var status = stat()
         guard stat(path, &status) == 0 else {
@@ -19,6 +23,11 @@ enum DataFile {
         default:
             throw DatasetError(file: path, message: "cannot read the \(what): not a regular file (a device, pipe or socket)",
                                fix: "point at a \(what) saved on disk")
+        }
+        if Int(status.st_size) > maxBytes {
+            throw DatasetError(file: path, message: "the \(what) is \(status.st_size) bytes, over the limit of \(maxBytes) bytes",
+                               fix: limitKey.map { "check the file; if it is right, raise \($0)" }
+                                   ?? "split the file or keep only the columns Foldwise reads")
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw DatasetError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))",

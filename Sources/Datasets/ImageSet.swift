@@ -81,7 +81,7 @@ public final class ImageSet: @unchecked Sendable {
 
     /// One image file as normalised CHW floats of `spec`'s size.
     public static func load(_ url: URL, spec: ImageSpec, maxPixels: Int = JPEG.defaultMaxPixels) throws -> [Float] {
-        let data = try JPEG.readFile(url)
+        let data = try JPEG.readFile(url, maxPixels: maxPixels)
         let header = try JPEG.info(data: data, name: url.path)
         try JPEG.checkPixels(width: header.width, height: header.height, maxPixels: maxPixels, name: url.path)
         try checkChannels(stored: header.components, spec: spec, file: url)

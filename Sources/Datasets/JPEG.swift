@@ -63,7 +63,7 @@ public enum JPEG {
     }
 
     public static func decode(file: URL, components: Int? = nil, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
-        try decode(data: readFile(file), components: components, name: file.path, maxPixels: maxPixels)
+        try decode(data: readFile(file, maxPixels: maxPixels), components: components, name: file.path, maxPixels: maxPixels)
     }
 
     /// Refuses a header declaring more than `maxPixels` pixels.
@@ -116,8 +116,13 @@ public enum JPEG {
         }
     }
 
-    static func readFile(_ url: URL) throws -> Data {
-        try DataFile.read(url, what: "image", fix: "check that the file exists and is readable")
+    /// An image file, refused unread when it is larger than any JPEG of
+    /// `maxPixels` could be (3 bytes a pixel, uncompressed, plus 1 MiB of markers).
+    static func readFile(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> Data {
+        let limit = maxPixels.multipliedReportingOverflow(by: 3)
+        return try DataFile.read(url, what: "image", fix: "check that the file exists and is readable",
+                                 maxBytes: limit.overflow ? Int.max : limit.partialValue + (1 << 20),
+                                 limitKey: "data.max_image_pixels")
     }
 
     private static func corrupt(_ name: String, _ message: String) -> DatasetError {

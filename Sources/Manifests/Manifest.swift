@@ -230,9 +230,10 @@ extension Manifest {
     /// The experiment's name becomes the folder `runs/<name>`: one plain path component.
     private static func readName(_ node: ValueNode) throws -> String {
         let name = try node.nonEmptyString()
-        try node.require(!name.contains("/") && !name.contains("\\") && !name.hasPrefix(".")
-                         && !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }),
-                         "`name` must be a plain name (it becomes the folder runs/<name>), found \"\(name)\"",
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        try node.require(name.count <= 100 && !name.hasPrefix(".") && name.allSatisfy(allowed.contains),
+                         "`name` must be a plain name of at most 100 letters, digits, `-`, `_` or `.` (it becomes the folder runs/<name>), "
+                         + "found \"\(name.prefix(120))\"",
                          fix: "write letters, digits, `-` or `_`, without `/`, `..` or a leading `.`, e.g. name: digits")
         return name
     }

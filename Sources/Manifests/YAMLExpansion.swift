@@ -12,8 +12,9 @@ enum YAMLExpansion {
         var counter = Counter()
         let total = counter.count(root)
         guard total <= maxValues else {
+            let what = counter.anchored.isEmpty ? "has over \(maxValues) values" : "'s aliases and merge keys (`<<:`) expand to over \(maxValues) values"
             throw ManifestError(file: file, line: nil, keyPath: "",
-                                message: "the manifest's aliases and merge keys (`<<:`) expand to over \(maxValues) values",
+                                message: "the manifest\(what)",
                                 fix: "write the shared settings out, or share them through fewer levels of anchors and `<<: *anchor`")
         }
     }

@@ -245,6 +245,9 @@ extension ValueNode {
                                 message: "the manifest is \(yaml.utf8.count) bytes, over the limit of \(ManifestFile.maxBytes) bytes (1 MiB)",
                                 fix: "a manifest is a short YAML file; keep data in the CSVs it points at")
         }
+        // Before Yams composes the document: keys made of aliases or collections
+        // would be expanded and hashed to compare them, before any count could stop it.
+        try YAMLKeys.checkPlain(yaml, file: file)
         let parser: Parser
         let root: Node?
         do {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Manifests
 
@@ -38,23 +39,45 @@ public struct MemoryLimit: Sendable, Equatable {
     private static func procField(_ path: String, _ key: String) -> Int? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return nil }
-        let kilobytes = line.dropFirst(key.count).split(separator: " ").first.flatMap { Int($0) }
+        // "VmSize:\t    3708 kB": tabs and spaces both separate.
+        let kilobytes = line.dropFirst(key.count).split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
         return kilobytes.map { $0 * 1024 }
     }
 }
 
 /// Refuses an `image_size` the machine cannot hold before any image is decoded.
-/// The estimate is a lower bound: every train and test image as CHW Float32
-/// (the decoded data set) plus, for the largest batch, the input batch and the
-/// first layer's output and their gradients (at least four batch-sized tensors).
+/// The estimate: every train and test image as CHW Float32, twice (decoded in
+/// chunks, then joined), plus the largest model's first stage at its batch
+/// size (`firstStageBytes`): the network's largest activations, kept for the
+/// backward pass. Later stages (smaller, wider) are left out, so it stays below
+/// what training needs and never refuses a run that fits.
 public enum MemoryCheck {
     public static func needed(_ manifest: Manifest, trainRows: Int, testRows: Int) -> Int {
         let d = manifest.data
-        let image = d.channels.multipliedReportingOverflow(by: d.imageHeight * d.imageWidth * 4).partialValue
-        let batch = manifest.models.map(\.batchSize).max() ?? 1
-        let (dataset, o1) = (trainRows + testRows).multipliedReportingOverflow(by: image)
-        let (activations, o2) = (4 * batch).multipliedReportingOverflow(by: image)
-        return o1 || o2 ? Int.max : dataset.addingReportingOverflow(activations).partialValue
+        let pixels = d.imageHeight.multipliedReportingOverflow(by: d.imageWidth)
+        let image = d.channels.multipliedReportingOverflow(by: pixels.partialValue * 4)
+        let dataset = (2 * (trainRows + testRows)).multipliedReportingOverflow(by: image.partialValue)
+        let activations = manifest.models.map { firstStageBytes($0, pixels: pixels.partialValue) }.max() ?? 0
+        guard !pixels.overflow, !image.overflow, !dataset.overflow else { return Int.max }
+        let total = dataset.partialValue.addingReportingOverflow(activations)
+        return total.overflow ? Int.max : total.partialValue
+    }
+
+    /// The stem output and first stage at the stem's resolution (about six
+    /// tensors per block: convolutions, batch norms, activations), for the
+    /// network the engine builds from `model` (named networks keep their own stages).
+    static func firstStageBytes(_ model: ModelSpec, pixels: Int) -> Int {
+        let (width, reduction, blocks): (Int, Int, Int)
+        switch Components.architecture(model.arch) {
+        case .resnet(let config):
+            (width, blocks) = (config.widths.first ?? 64, config.blocks.first ?? 2)
+            reduction = config.stem == .conv7Pool ? 16 : 1
+        case .efficientNet:
+            // A stride-2 stem of 32 channels; its first stages expand more but are smaller.
+            (width, reduction, blocks) = (32, 4, 2)
+        }
+        let bytes = (model.batchSize * width * (3 + 6 * blocks) * 4).multipliedReportingOverflow(by: pixels / reduction)
+        return bytes.overflow ? Int.max : bytes.partialValue
     }
 
     public static func check(_ manifest: Manifest, trainRows: Int, testRows: Int,
@@ -70,5 +93,5 @@ public enum MemoryCheck {
                             fix: "lower data.image_size (or the models' batch_size), or run where more memory is available")
     }
 
-    static func gigabytes(_ bytes: Int) -> String { String(format: "%.2f GB (%d bytes)", Double(bytes) / 1e9, bytes) }
+    static func gigabytes(_ bytes: Int) -> String { String(format: "%.2f GB", Double(bytes) / 1e9) + " (\(bytes) bytes)" }
 }
