@@ -11,8 +11,17 @@ enum DataFile {
     /// A file over `maxBytes` is refused unread, naming `limitKey` when a manifest key raises the limit.
     static func read(_ url: URL, what: String, fix: String, maxBytes: Int = Int.max, limitKey: String? = nil) throws -> Data {
         let path = url.path
+        // Opened first and checked through the descriptor: a file swapped for a
+        // pipe between a check and an open cannot block the read.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            let permission = errno == EACCES
+            throw DatasetError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))",
+                               fix: permission ? "check the file's permissions (it must be readable by this user)" : fix)
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var status = stat()
-        guard stat(path, &status) == 0 else {
+        guard fstat(descriptor, &status) == 0 else {
             throw DatasetError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))", fix: fix)
         }
         switch status.st_mode & S_IFMT {
@@ -29,11 +38,6 @@ enum DataFile {
                                fix: limitKey.map { "check the file; if it is right, raise \($0)" }
                                    ?? "split the file or keep only the columns Foldwise reads")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DatasetError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))",
-                               fix: "check the file's permissions (it must be readable by this user)")
-        }
-        defer { try? handle.close() }
         do {
             return try handle.readToEnd() ?? Data()
         } catch {

@@ -24,6 +24,11 @@ public struct MemoryLimit: Sendable, Equatable {
             let used = number(in: "/sys/fs/cgroup/memory.current") ?? 0
             limits.append(MemoryLimit(bytes: Swift.max(0, max - used), source: "the cgroup memory limit (memory.max)"))
         }
+        // cgroup v1 writes "no limit" as a number near 2^63.
+        if let max = number(in: "/sys/fs/cgroup/memory/memory.limit_in_bytes"), max < 1 << 62 {
+            let used = number(in: "/sys/fs/cgroup/memory/memory.usage_in_bytes") ?? 0
+            limits.append(MemoryLimit(bytes: Swift.max(0, max - used), source: "the cgroup memory limit (memory.limit_in_bytes)"))
+        }
         if let available = procField("/proc/meminfo", "MemAvailable:") {
             limits.append(MemoryLimit(bytes: available, source: "the memory available (MemAvailable)"))
         }
