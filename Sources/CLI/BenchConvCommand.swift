@@ -33,7 +33,9 @@ struct BenchConvCommand: ParsableCommand {
     func run() throws {
         ComputeThreads.set(threads)
         let kind = KernelBackend(rawValue: backend)!
-        var layers = resnetRefConvolutions().map { BenchConvLayer($0.shape, inputGradient: $0.inputGradient, seed: $0.shape.hashValue) }
+        var layers = resnetRefConvolutions().enumerated().map { i, conv in
+            BenchConvLayer(conv.shape, inputGradient: conv.inputGradient, seed: UInt64(i))
+        }
         let train = timeSteps { for i in layers.indices { layers[i].forward(kind); layers[i].backward(kind) } }
         let infer = timeSteps { for i in layers.indices { layers[i].forward(kind) } }
         let forwardFLOP = layers.reduce(0.0) { $0 + $1.flop }
@@ -83,9 +85,9 @@ private struct BenchConvLayer {
     var dBias: [Float]? = nil
     var workspace = Workspace()
 
-    init(_ s: ConvShape, inputGradient: Bool, seed: Int) {
+    init(_ s: ConvShape, inputGradient: Bool, seed: UInt64) {
         (shape, self.inputGradient) = (s, inputGradient)
-        var state = UInt64(truncatingIfNeeded: seed) | 1
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         func noise(_ count: Int) -> [Float] {
             (0..<count).map { _ in
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

@@ -15,14 +15,16 @@ struct ConvPlanKey: Hashable {
     var bias: Bool
 }
 
-/// One argument of a primitive: a memory over the engine's plain buffer (its pointer is bound
-/// per call) and, when oneDNN chose another layout, an owned memory in that layout plus the
-/// reorder between the two.
+/// One argument of a primitive: a memory over the engine's plain buffer and, when oneDNN chose
+/// another layout, a memory in that layout plus the reorder between the two. Both are bound to
+/// buffers per call: the plain one to the engine's array, the chosen one to the runtime's arena.
 final class DNNLOperand {
     let arg: Int32
     let isInput: Bool
     private let plain: dnnl_memory_t
     let chosen: dnnl_memory_t
+    /// Bytes of the chosen layout's buffer; 0 when it is the plain one.
+    let chosenBytes: Int
     private let reorder: dnnl_primitive_t?
 
     init(arg: Int32, isInput: Bool, plain plainDesc: dnnl_memory_desc_t, chosen chosenDesc: UnsafePointer<dnnl_memory_desc_t>,
@@ -33,12 +35,13 @@ final class DNNLOperand {
         dnnlCheck(dnnl_memory_create(&plain, &plainDesc, engine, nil), "memory_create (plain)")
         self.plain = plain!
         if dnnl_memory_desc_equal(&plainDesc, chosenDesc) != 0 {
-            (chosen, reorder) = (plain!, nil)
+            (chosen, chosenBytes, reorder) = (plain!, 0, nil)
             return
         }
         var chosen: dnnl_memory_t?
-        dnnlCheck(dnnl_memory_create(&chosen, chosenDesc, engine, foldwise_dnnl_memory_allocate()), "memory_create (chosen)")
+        dnnlCheck(dnnl_memory_create(&chosen, chosenDesc, engine, nil), "memory_create (chosen)")
         self.chosen = chosen!
+        chosenBytes = dnnl_memory_desc_get_size(chosenDesc)
         var pd: dnnl_primitive_desc_t?
         if isInput {
             dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &plainDesc, engine, chosenDesc, engine, nil), "reorder in")
@@ -51,8 +54,9 @@ final class DNNLOperand {
         self.reorder = reorder
     }
 
-    func bind(_ pointer: UnsafeMutableRawPointer, _ stream: dnnl_stream_t) {
-        dnnlCheck(dnnl_memory_set_data_handle_v2(plain, pointer, stream), "memory_set_data_handle")
+    func bind(_ pointer: UnsafeMutableRawPointer, arena: UnsafeMutableRawPointer, _ stream: dnnl_stream_t) {
+        dnnlCheck(dnnl_memory_set_data_handle_v2(plain, pointer, stream), "memory_set_data_handle (plain)")
+        if chosenBytes > 0 { dnnlCheck(dnnl_memory_set_data_handle_v2(chosen, arena, stream), "memory_set_data_handle (chosen)") }
     }
 
     func reorderIn(_ stream: dnnl_stream_t) {
@@ -76,7 +80,9 @@ final class ConvPlan {
     private let primitive: dnnl_primitive_t
     private let operands: [DNNLOperand]
     private let scratchpad: dnnl_memory_t?
-    private let scratchpadBytes: Int
+    /// Where the scratchpad and each operand's chosen-layout buffer sit in the runtime's arena.
+    private let arenaOffsets: [Int]
+    private let arenaBytes: Int
 
     init(_ key: ConvPlanKey, engine: dnnl_engine_t) {
         let s = key.shape
@@ -112,7 +118,13 @@ final class ConvPlan {
                         chosen: dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg), engine: engine)
         }
         let scratchDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, DNNL_ARG_SCRATCHPAD)!
-        scratchpadBytes = dnnl_memory_desc_get_size(scratchDesc)
+        let scratchpadBytes = dnnl_memory_desc_get_size(scratchDesc)
+        var offsets = [0], end = aligned(scratchpadBytes)
+        for operand in operands {
+            offsets.append(end)
+            end += aligned(operand.chosenBytes)
+        }
+        (arenaOffsets, arenaBytes) = (offsets, end)
         var scratchpad: dnnl_memory_t?
         if scratchpadBytes > 0 {
             dnnlCheck(dnnl_memory_create(&scratchpad, scratchDesc, engine, nil), "memory_create (scratchpad)")
@@ -126,15 +138,15 @@ final class ConvPlan {
     /// Runs the primitive on the engine's buffers, `pointers[arg]` for each argument.
     func execute(_ pointers: [Int32: UnsafeMutableRawPointer], _ runtime: DNNLRuntime) {
         let stream = runtime.stream
-        for operand in operands {
+        let arena = runtime.arena(bytes: arenaBytes)
+        for (operand, offset) in zip(operands, arenaOffsets.dropFirst()) {
             guard let pointer = pointers[operand.arg] else { preconditionFailure("ConvPlan: no buffer for argument \(operand.arg)") }
-            operand.bind(pointer, stream)
+            operand.bind(pointer, arena: arena + offset, stream)
             operand.reorderIn(stream)
         }
         var args = operands.map { ($0.arg, $0.chosen) }
         if let scratchpad {
-            dnnlCheck(dnnl_memory_set_data_handle_v2(scratchpad, runtime.scratchpad(bytes: scratchpadBytes), stream),
-                      "scratchpad set_data_handle")
+            dnnlCheck(dnnl_memory_set_data_handle_v2(scratchpad, arena, stream), "scratchpad set_data_handle")
             args.append((DNNL_ARG_SCRATCHPAD, scratchpad))
         }
         dnnlExecute(primitive, stream, args)
@@ -184,3 +196,6 @@ final class ConvPlan {
         return desc
     }
 }
+
+@inline(__always)
+private func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }

@@ -2,11 +2,11 @@ import CDNNL
 import Dispatch
 import Foundation
 
-// oneDNN's engine, stream, primitive cache and shared scratchpad.
+// oneDNN's engine, stream, primitive cache and shared arena.
 // oneDNN runs on GNU OpenMP, whose thread team belongs to the thread that
 // calls it: every oneDNN call goes through `DNNLRuntime.shared.run` on one
 // dedicated thread, so there is one team, sized to ComputeThreads.current
-// (omp_set_num_threads), and the cache and scratchpad need no lock. Callers
+// (omp_set_num_threads), and the cache and arena need no lock. Callers
 // wait for the call, so the engine's own batch-split threads never run beside
 // oneDNN's team on the same work.
 
@@ -20,8 +20,8 @@ final class DNNLRuntime: @unchecked Sendable {
     /// starts over rather than tracking recency.
     var convPlans: [ConvPlanKey: ConvPlan] = [:]
     let capacity = 256
-    private var scratchpad: UnsafeMutableRawPointer?
-    private var scratchpadBytes = 0
+    private var arena: UnsafeMutableRawPointer?
+    private var arenaBytes = 0
     private var teamSize = 0
     private let thread = DedicatedThread(name: "foldwise.dnnl")
 
@@ -45,14 +45,16 @@ final class DNNLRuntime: @unchecked Sendable {
         }
     }
 
-    /// One scratchpad for every primitive (they run one at a time); grows, never shrinks.
-    func scratchpad(bytes: Int) -> UnsafeMutableRawPointer? {
-        if bytes > scratchpadBytes {
-            scratchpad?.deallocate()
-            scratchpad = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-            scratchpadBytes = bytes
+    /// One buffer for every primitive's scratchpad and its operands in oneDNN's layouts: primitives
+    /// run one at a time, so memory is the largest primitive's, not the sum over the cache.
+    /// Grows, never shrinks.
+    func arena(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > arenaBytes || arena == nil {
+            arena?.deallocate()
+            arena = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+            arenaBytes = max(bytes, 64)
         }
-        return scratchpad
+        return arena!
     }
 }
 
