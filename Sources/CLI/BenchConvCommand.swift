@@ -12,41 +12,31 @@ struct BenchConvCommand: ParsableCommand {
         abstract: "Measure resnet_ref's convolutions (forward, backward data, backward weights) on one backend; prints one JSON line.")
 
     @Option(help: "blas (im2col + OpenBLAS) or dnnl (oneDNN)") var backend = "blas"
-    @Option var threads = 2
-    @Option var size = 28
-    @Option var channels = 1
-    @Option var batch = 128
-    @Option var steps = 20
-    @Option var warmup = 3
+    @OptionGroup var options: BenchOptions
 
     func validate() throws {
         if KernelBackend(rawValue: backend) == nil {
             throw ValidationError("--backend \(backend) is not a backend; use blas or dnnl")
         }
-        for (name, value) in [("threads", threads), ("size", size), ("channels", channels), ("batch", batch), ("steps", steps)]
-        where value < 1 {
-            throw ValidationError("--\(name) must be at least 1, got \(value)")
-        }
-        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
     }
 
     func run() throws {
-        ComputeThreads.set(threads)
+        ComputeThreads.set(options.threads)
         let kind = KernelBackend(rawValue: backend)!
         var layers = resnetRefConvolutions().enumerated().map { i, conv in
             BenchConvLayer(conv.shape, inputGradient: conv.inputGradient, seed: UInt64(i))
         }
-        let train = timeSteps { for i in layers.indices { layers[i].forward(kind); layers[i].backward(kind) } }
-        let infer = timeSteps { for i in layers.indices { layers[i].forward(kind) } }
+        let train = options.timeSteps { for i in layers.indices { layers[i].forward(kind); layers[i].backward(kind) } }
+        let infer = options.timeSteps { for i in layers.indices { layers[i].forward(kind) } }
         let forwardFLOP = layers.reduce(0.0) { $0 + $1.flop }
         let trainFLOP = layers.reduce(0.0) { $0 + $1.flop * ($1.inputGradient ? 3 : 2) }
         let result: [String: Any] = [
-            "network": "resnet_ref convolutions", "backend": backend, "threads": threads, "batch": batch,
-            "input": [channels, size, size], "layout": "NCHW at the boundary",
-            "train_images_per_s": round1(Double(steps * batch) / train),
-            "infer_images_per_s": round1(Double(steps * batch) / infer),
-            "train_gflop_per_s": round1(trainFLOP * Double(steps) / train / 1e9),
-            "infer_gflop_per_s": round1(forwardFLOP * Double(steps) / infer / 1e9),
+            "network": "resnet_ref convolutions", "backend": backend, "threads": options.threads, "batch": options.batch,
+            "input": [options.channels, options.size, options.size], "layout": "NCHW at the boundary",
+            "train_images_per_s": options.rate(Double(options.batch), seconds: train),
+            "infer_images_per_s": options.rate(Double(options.batch), seconds: infer),
+            "train_gflop_per_s": options.rate(trainFLOP / 1e9, seconds: train),
+            "infer_gflop_per_s": options.rate(forwardFLOP / 1e9, seconds: infer),
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
@@ -56,24 +46,16 @@ struct BenchConvCommand: ParsableCommand {
     /// 3×3 convolutions at full size, then a stride-2 block with its 1×1 projection and three 3×3
     /// convolutions at half size. The stem needs no input gradient.
     private func resnetRefConvolutions() -> [(shape: ConvShape, inputGradient: Bool)] {
+        let (size, batch) = (options.size, options.batch)
         let half = (size - 1) / 2 + 1
         func conv(_ C: Int, _ F: Int, _ H: Int, kernel: Int = 3, stride: Int = 1) -> ConvShape {
             ConvShape(N: batch, C: C, H: H, W: H, F: F, R: kernel, S: kernel, stride: stride, padding: kernel / 2)
         }
-        return [(conv(channels, 32, size), false)]
+        return [(conv(options.channels, 32, size), false)]
             + Array(repeating: (conv(32, 32, size), true), count: 4)
             + [(conv(32, 64, size, stride: 2), true), (conv(32, 64, size, kernel: 1, stride: 2), true)]
             + Array(repeating: (conv(64, 64, half), true), count: 3)
     }
-
-    private func timeSteps(_ body: () -> Void) -> Double {
-        for _ in 0..<warmup { body() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { body() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    private func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 }
 
 /// One convolution's buffers, filled with noise once.
