@@ -37,6 +37,7 @@ struct BenchEngineCommand: ParsableCommand {
             "train_images_per_s": options.rate(Double(batch), seconds: train),
             "infer_images_per_s": options.rate(Double(batch), seconds: infer),
             "peak_rss_mib": (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10, "blas_core": ComputeThreads.blasCoreName,
+            "kernels": KernelBackend.selected.rawValue, "omp_wait_policy": OpenMPWaitPolicy.current,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
