@@ -52,7 +52,7 @@ public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [F
 /// Finds or creates the plan for `key` and runs it, on the oneDNN thread.
 private func runConvPlan(_ key: ConvPlanKey, _ pointers: [Int32: UnsafeMutableRawPointer]) {
     let pointers = UncheckedPointers(value: pointers)
-    DNNLRuntime.shared.run { runtime in
+    DNNLRuntime.shared.run(threads: key.threads) { runtime in
         if runtime.convPlans.count >= runtime.capacity { runtime.convPlans.removeAll() }
         let plan = runtime.convPlans[key] ?? ConvPlan(key, engine: runtime.engine)
         runtime.convPlans[key] = plan

@@ -9,10 +9,13 @@ import CDNNL
 
 enum ConvDirection: Hashable { case forward, backwardData, backwardWeights }
 
+/// oneDNN sizes a primitive's work split for the OpenMP team at creation, so the team size
+/// is part of the key: a primitive made for 2 threads would still ask for 2 after a change to 1.
 struct ConvPlanKey: Hashable {
     var shape: ConvShape
     var direction: ConvDirection
     var bias: Bool
+    var threads = ComputeThreads.current
 }
 
 /// One argument of a primitive: a memory over the engine's plain buffer and, when oneDNN chose

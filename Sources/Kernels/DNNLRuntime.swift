@@ -33,10 +33,9 @@ final class DNNLRuntime: @unchecked Sendable {
         (self.engine, self.stream) = (engine!, stream!)
     }
 
-    /// Runs `body` on the oneDNN thread with an OpenMP team of ComputeThreads.current; the caller waits.
-    func run<T>(_ body: (DNNLRuntime) -> T) -> T {
-        let threads = ComputeThreads.current
-        return thread.run {
+    /// Runs `body` on the oneDNN thread with an OpenMP team of `threads`; the caller waits.
+    func run<T>(threads: Int, _ body: (DNNLRuntime) -> T) -> T {
+        thread.run {
             if threads != teamSize {
                 omp_set_num_threads(Int32(threads))
                 teamSize = threads

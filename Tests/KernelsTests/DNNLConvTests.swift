@@ -107,6 +107,22 @@ final class DNNLConvTests: XCTestCase {
         XCTAssertEqual(first, second)
     }
 
+    /// oneDNN fixes a primitive's work split at creation: one primitive per team size.
+    func testPrimitivesAreKeptPerThreadCount() {
+        let s = shapes[2].0
+        var random = TestRandom(seed: 4)
+        let x = random.floats(s.N * s.C * s.H * s.W), w = random.floats(s.F * s.CRS)
+        var y = [Float](repeating: 0, count: s.N * s.F * s.P * s.Q)
+        for threads in [1, 2] {
+            ComputeThreads.set(threads)
+            dnnlConvForward(input: x, weight: w, bias: nil, output: &y, shape: s)
+        }
+        let teams = DNNLRuntime.shared.run(threads: 1) { runtime in
+            Set(runtime.convPlans.keys.filter { $0.shape == s && $0.direction == .forward }.map(\.threads))
+        }
+        XCTAssertEqual(teams, [1, 2])
+    }
+
     func testBackendParsesTheEnvironmentValue() {
         XCTAssertEqual(KernelBackend.parse(nil), .blas)
         XCTAssertEqual(KernelBackend.parse(""), .blas)
