@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CXGBoost", providers: [.apt(["libxgboost-dev"])]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // oneDNN 2.6 (GNU OpenMP runtime): the convolution path selected by FOLDWISE_ENGINE=dnnl.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CDNNL"], swiftSettings: fastMath),
         .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
         .target(name: "Ensemble", dependencies: ["Engine", "Datasets", "Kernels", "CXGBoost"], swiftSettings: fastMath),

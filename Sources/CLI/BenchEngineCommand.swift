@@ -10,24 +10,15 @@ struct BenchEngineCommand: ParsableCommand {
         commandName: "bench-engine",
         abstract: "Measure resnet_ref training and inference images/s; prints one JSON line.")
 
-    @Option var threads = 2
-    @Option var size = 28
-    @Option var channels = 1
+    @OptionGroup var options: BenchOptions
     @Option var classes = 10
-    @Option var batch = 128
-    @Option var steps = 60
-    @Option var warmup = 10
 
     func validate() throws {
-        for (name, value) in [("threads", threads), ("size", size), ("channels", channels), ("batch", batch), ("steps", steps)]
-        where value < 1 {
-            throw ValidationError("--\(name) must be at least 1, got \(value)")
-        }
         if classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
-        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
     }
 
     func run() throws {
+        let (threads, size, channels, batch) = (options.threads, options.size, options.channels, options.batch)
         ComputeThreads.set(threads)
         let model = ModelRegistry.make(name: "resnet_ref", config: .resnetRef, inputChannels: channels,
                                        classes: classes, seed: 0)
@@ -37,26 +28,18 @@ struct BenchEngineCommand: ParsableCommand {
         let labels = (0..<batch).map { _ in random.int(below: classes) }
         let trainer = Trainer(model: model, loss: CrossEntropyLoss(), optimizer: Adam(),
                               policy: .schedule(ConstantSchedule(3e-4)))
-        let train = timeSteps { trainer.trainStep(images: x, targets: .classes(labels)) }
-        let infer = timeSteps { _ = model.forward(x, mode: .eval) }
+        let train = options.timeSteps { trainer.trainStep(images: x, targets: .classes(labels)) }
+        let infer = options.timeSteps { _ = model.forward(x, mode: .eval) }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let result: [String: Any] = [
             "network": "resnet_ref", "threads": threads, "batch": batch, "input": [channels, size, size],
-            "train_images_per_s": round1(Double(steps * batch) / train),
-            "infer_images_per_s": round1(Double(steps * batch) / infer),
-            "peak_rss_mib": round1(Double(usage.ru_maxrss) / 1024), "blas_core": ComputeThreads.blasCoreName,
+            "train_images_per_s": options.rate(Double(batch), seconds: train),
+            "infer_images_per_s": options.rate(Double(batch), seconds: infer),
+            "peak_rss_mib": (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10, "blas_core": ComputeThreads.blasCoreName,
+            "kernels": KernelBackend.selected.rawValue, "omp_wait_policy": OpenMPWaitPolicy.current,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }
-
-    private func timeSteps(_ body: () -> Void) -> Double {
-        for _ in 0..<warmup { body() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { body() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    private func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 }

@@ -16,11 +16,12 @@ struct Foldwise: ParsableCommand {
         abstract: "Cross-validated CNN training and ensembling for image competitions.",
         subcommands: [TrainCommand.self, RunCommand.self, CoordinatorCommand.self, WorkerCommand.self,
                       StatusCommand.self, ExportCommand.self, SubmitCommand.self, KeysCommand.self, ValidateCommand.self,
-                      BenchEngineCommand.self, StackCommand.self, ReportCommand.self, LRFindCommand.self])
+                      BenchEngineCommand.self, BenchConvCommand.self, StackCommand.self, ReportCommand.self, LRFindCommand.self])
 
     /// Bad input of any kind (command line, manifest, CSV, image, checkpoint)
     /// exits with code 2 and one message naming what to fix.
     static func main() {
+        OpenMPWaitPolicy.passiveForDNNL()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -10,7 +10,7 @@
 // to run near peak even when P·Q is small. A grouped convolution runs one
 // gemm per group on its own channels.
 
-public struct ConvShape: Sendable, Equatable {
+public struct ConvShape: Sendable, Hashable {
     public var N, C, H, W, F, R, S, stride, padding, groups: Int
 
     public init(N: Int, C: Int, H: Int, W: Int, F: Int, R: Int, S: Int, stride: Int, padding: Int, groups: Int = 1) {

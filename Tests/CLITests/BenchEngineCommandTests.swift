@@ -18,4 +18,18 @@ final class BenchEngineCommandTests: XCTestCase {
         }
         XCTAssertFalse(try XCTUnwrap(json["blas_core"] as? String).isEmpty)
     }
+
+    /// FOLDWISE_ENGINE=dnnl runs oneDNN with OpenMP's passive wait unless the variable says otherwise.
+    func testDNNLKernelsRunWithPassiveOpenMPUnlessSetExplicitly() throws {
+        for (policy, expected) in [(nil, "passive"), ("active", "active")] as [(String?, String)] {
+            var environment = ["FOLDWISE_ENGINE": "dnnl"]
+            environment["OMP_WAIT_POLICY"] = policy
+            let result = try FoldwiseProcess.run(["bench-engine", "--threads", "1", "--size", "8", "--batch", "2",
+                                                  "--steps", "1", "--warmup", "0"], environment: environment)
+            assertSucceeded(result)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.lastLine.utf8)) as? [String: Any])
+            XCTAssertEqual(json["kernels"] as? String, "dnnl")
+            XCTAssertEqual(json["omp_wait_policy"] as? String, expected)
+        }
+    }
 }

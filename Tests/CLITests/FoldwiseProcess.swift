@@ -30,6 +30,7 @@ enum FoldwiseProcess {
     /// chatty child can never block on a full pipe. A run longer than
     /// `timeout` is terminated and fails the calling test.
     static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 60,
+                    environment: [String: String] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             XCTFail("no foldwise binary at \(executable.path); `swift test` builds it with every product", file: file, line: line)
@@ -47,6 +48,9 @@ enum FoldwiseProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = directory ?? scratch
         process.standardOutput = outHandle
         process.standardError = errHandle

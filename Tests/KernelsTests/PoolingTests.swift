@@ -272,16 +272,3 @@ private func assertClose(_ a: [Float], _ b: [Float], _ message: String,
     let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
     XCTAssertLessThan(worst, 1e-5, message, file: file, line: line)
 }
-
-/// A small deterministic generator (the engine's SeededRandom lives above Kernels).
-private struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    mutating func floats(_ count: Int) -> [Float] {
-        (0..<count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(state >> 40) / Float(1 << 24) * 2 - 1
-        }
-    }
-}

@@ -2,7 +2,8 @@ import Kernels
 
 /// 2-d convolution over NCHW with weight [F, C/groups, R, S] (PyTorch's layout
 /// and grouping: group g maps its C/groups channels to its F/groups filters).
-/// groups == C == F is a depthwise convolution.
+/// groups == C == F is a depthwise convolution. FOLDWISE_ENGINE picks the kernels
+/// (im2col + OpenBLAS by default, or oneDNN).
 public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -43,8 +44,14 @@ public final class Conv2d: Layer {
         let s = shape(for: x)
         input = x
         var y = Tensor(uninitialized: [s.N, s.F, s.P, s.Q])
-        convForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
-                    output: &y.scalars, shape: s, workspace: &workspace)
+        switch KernelBackend.selected {
+        case .blas:
+            convForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
+                        output: &y.scalars, shape: s, workspace: &workspace)
+        case .dnnl:
+            dnnlConvForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
+                            output: &y.scalars, shape: s)
+        }
         return y
     }
 
@@ -52,9 +59,16 @@ public final class Conv2d: Layer {
         let s = shape(for: input)
         var dx = computesInputGradient ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
         var dBias = bias?.grad.scalars
-        convBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
-                     dInput: &dx.scalars, computeDInput: computesInputGradient,
-                     dWeight: &weight.grad.scalars, dBias: &dBias, shape: s, workspace: &workspace)
+        switch KernelBackend.selected {
+        case .blas:
+            convBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
+                         dInput: &dx.scalars, computeDInput: computesInputGradient,
+                         dWeight: &weight.grad.scalars, dBias: &dBias, shape: s, workspace: &workspace)
+        case .dnnl:
+            dnnlConvBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
+                             dInput: &dx.scalars, computeDInput: computesInputGradient,
+                             dWeight: &weight.grad.scalars, dBias: &dBias, shape: s)
+        }
         if let dBias { bias?.grad.scalars = dBias }  // F values: the copy is negligible
         return dx
     }

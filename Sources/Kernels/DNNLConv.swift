@@ -1,0 +1,72 @@
+import CDNNL
+
+// Convolution through oneDNN, a drop-in for convForward / convBackward in
+// Conv.swift (same layouts, same grouping, same accumulation rules), selected
+// by FOLDWISE_ENGINE=dnnl. The OpenBLAS path stays the reference the tests
+// compare against. One call runs one primitive over the whole batch with
+// oneDNN's own OpenMP team (see DNNLRuntime.swift); nothing here splits the
+// batch across the engine's threads.
+// Shape letters as in Conv.swift: N batch, C channels, H W input size,
+// F filters, R S kernel size, P Q output size.
+
+public func dnnlConvForward(input x: [Float], weight w: [Float], bias: [Float]?, output y: inout [Float], shape s: ConvShape) {
+    precondition(x.count == s.N * s.C * s.H * s.W && w.count == s.F * s.CRS && y.count == s.N * s.F * s.P * s.Q
+                 && (bias?.count ?? s.F) == s.F, "dnnlConvForward: buffers do not match \(s)")
+    let key = ConvPlanKey(shape: s, direction: .forward, bias: bias != nil)
+    let b = bias ?? []
+    x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in b.withUnsafeBufferPointer { bb in
+    y.withUnsafeMutableBufferPointer { yb in
+        var pointers = [DNNL_ARG_SRC: mutable(xb), DNNL_ARG_WEIGHTS: mutable(wb), DNNL_ARG_DST: UnsafeMutableRawPointer(yb.baseAddress!)]
+        if bias != nil { pointers[DNNL_ARG_BIAS] = mutable(bb) }
+        runConvPlan(key, pointers)
+    }}}}
+}
+
+/// dWeight and dBias are added into; dInput (when computed) is overwritten, as in convBackward.
+public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [Float],
+                             dInput: inout [Float], computeDInput: Bool,
+                             dWeight: inout [Float], dBias: inout [Float]?, shape s: ConvShape) {
+    precondition(x.count == s.N * s.C * s.H * s.W && w.count == s.F * s.CRS && dy.count == s.N * s.F * s.P * s.Q
+                 && dWeight.count == s.F * s.CRS && (dBias?.count ?? s.F) == s.F, "dnnlConvBackward: buffers do not match \(s)")
+    if computeDInput {
+        if dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
+        let key = ConvPlanKey(shape: s, direction: .backwardData, bias: false)
+        w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in dInput.withUnsafeMutableBufferPointer { dxb in
+            runConvPlan(key, [DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_WEIGHTS: mutable(wb), DNNL_ARG_DIFF_SRC: UnsafeMutableRawPointer(dxb.baseAddress!)])
+        }}}
+    }
+    // oneDNN overwrites its gradients; the engine's contract adds them.
+    var dW = [Float](repeating: 0, count: dWeight.count)
+    var dB = [Float](repeating: 0, count: dBias == nil ? 0 : s.F)
+    let key = ConvPlanKey(shape: s, direction: .backwardWeights, bias: dBias != nil)
+    x.withUnsafeBufferPointer { xb in dy.withUnsafeBufferPointer { dyb in
+    dW.withUnsafeMutableBufferPointer { dwb in dB.withUnsafeMutableBufferPointer { dbb in
+        var pointers = [DNNL_ARG_SRC: mutable(xb), DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_DIFF_WEIGHTS: UnsafeMutableRawPointer(dwb.baseAddress!)]
+        if dBias != nil { pointers[DNNL_ARG_DIFF_BIAS] = UnsafeMutableRawPointer(dbb.baseAddress!) }
+        runConvPlan(key, pointers)
+    }}}}
+    for i in 0..<dW.count { dWeight[i] += dW[i] }
+    if dBias != nil { for f in 0..<s.F { dBias![f] += dB[f] } }
+}
+
+/// Finds or creates the plan for `key` and runs it, on the oneDNN thread.
+private func runConvPlan(_ key: ConvPlanKey, _ pointers: [Int32: UnsafeMutableRawPointer]) {
+    let pointers = UncheckedPointers(value: pointers)
+    DNNLRuntime.shared.run(threads: key.threads) { runtime in
+        if runtime.convPlans.count >= runtime.capacity { runtime.convPlans.removeAll() }
+        let plan = runtime.convPlans[key] ?? ConvPlan(key, engine: runtime.engine)
+        runtime.convPlans[key] = plan
+        plan.execute(pointers.value, runtime)
+    }
+}
+
+/// oneDNN's C API takes non-const pointers also for the buffers it only reads.
+@inline(__always)
+private func mutable(_ buffer: UnsafeBufferPointer<Float>) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(mutating: buffer.baseAddress!)
+}
+
+/// Buffers lent to the oneDNN thread while their owner waits for it.
+private struct UncheckedPointers: @unchecked Sendable {
+    let value: [Int32: UnsafeMutableRawPointer]
+}
