@@ -63,11 +63,11 @@ struct CoordinatorCommand: ParsableCommand {
         }
         shell.close()
         guard finished else {
-            let signal = SignalWatch.name(signals.received ?? SIGTERM)
+            let number = signals.received ?? SIGTERM, signal = SignalWatch.name(number)
             let handedBack = try shell.handBackRunning(reason: "the coordinator stopped (\(signal))")
             if handedBack > 0 { display.log("recorded \(handedBack) running task(s) as handed back") }
             display.log("stopped by \(signal); start again with the same --dir to resume")
-            throw ExitCode(130)
+            throw ExitCode(128 + number)
         }
         let summary = try session.finish()
         for line in summary.lines() { print(line) }

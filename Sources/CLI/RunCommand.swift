@@ -84,7 +84,7 @@ struct RunCommand: ParsableCommand {
         if let signal = signals.received {
             display.log("stopped by \(SignalWatch.name(signal)): finished tasks are in \(session.directory.database.path); "
                         + "run the same command again to resume")
-            throw ExitCode(130)
+            throw ExitCode(128 + signal)
         }
         if workersGone {
             display.log("no local worker is left to train (each was refused, could not load the data or kept dying); "

@@ -22,7 +22,8 @@ struct StatusCommand: ParsableCommand {
         let tasks = try database.tasks(experimentID: experimentID)
         let stages = (try? Manifest.fromCanonicalJSON(experiment.manifestJSON)).map(StagePlan.stages) ?? []
         var report = StatusReport(experiment: experiment.name, manifestHash: experiment.manifestHash,
-                                  database: directory.database.path, integrityOK: try database.integrityCheck())
+                                  database: directory.database.path, integrityOK: try database.integrityCheck(),
+                                  coordinatorRunning: ExperimentLock.isHeld(directory))
         report.tasks = Dictionary(uniqueKeysWithValues: try database.counts(experimentID: experimentID).map { ($0.key.rawValue, $0.value) })
         for task in tasks where task.state == .running {
             let attempt = try database.attempts(taskID: task.id).last
@@ -63,6 +64,8 @@ struct StatusReport: JSONSummary {
     var manifestHash: String
     var database: String
     var integrityOK: Bool
+    /// Whether a coordinator holds the folder's lock now: without one, "running" tasks were left by one that died.
+    var coordinatorRunning: Bool
     var tasks: [String: Int] = [:]
     var running: [Running] = []
     var problems: [Problem] = []
@@ -74,6 +77,10 @@ struct StatusReport: JSONSummary {
                      "tasks: \(tasks["done"] ?? 0)/\(total) done, \(tasks["running"] ?? 0) running, \(tasks["queued"] ?? 0) queued, "
                      + "\(tasks["failed"] ?? 0) failed, \(tasks["abandoned"] ?? 0) abandoned",
                      "database integrity: \(integrityOK ? "ok" : "FAILED (run `sqlite3 \(database) 'PRAGMA integrity_check'`)")"]
+        if !running.isEmpty && !coordinatorRunning {
+            lines.append("  no coordinator is running on this folder: the tasks below were left running by one that stopped; "
+                         + "the next run requeues them")
+        }
         for r in running {
             let score = r.validationScore.map { String(format: ", validation %.4f", $0) } ?? ""
             lines.append("  running: \(r.task) on \(r.worker) (\(r.host)), attempt \(r.attempt), epoch \(r.epoch)\(score)")

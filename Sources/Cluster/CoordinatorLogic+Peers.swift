@@ -8,17 +8,21 @@ extension CoordinatorLogic {
                             _ actions: inout [CoordinatorAction]) {
         let progressed = workers[peer]?.leaseProgressed ?? true
         if !progressed, case .leased(peer, let attempt) = entries[index].status, standing.takeFreeLoss(policy: peerPolicy) {
-            let taskID = entries[index].task.id
-            if workers[peer]?.leasedTaskID == taskID { workers[peer]?.leasedTaskID = nil }
-            entries[index].attemptsThisRun -= 1
-            entries[index].status = .queued(notBefore: now)
+            requeueFree(index, of: peer, attempt: attempt, now: now)
             let left = peerPolicy.freeLostLeases - standing.freeLossesUsed
-            actions.append(.taskLost(taskID: taskID, attempt: attempt,
+            actions.append(.taskLost(taskID: entries[index].task.id, attempt: attempt,
                                      message: "\(message) before reporting progress; costs no attempt (\(left) such losses left this run)"))
         } else {
             endAttempt(index, message: message, lost: true, now: now, &actions)
         }
         strike(peer, why: message, now: now, &actions)
+    }
+
+    /// The task goes back to the queue as if this attempt had not started.
+    private mutating func requeueFree(_ index: Int, of peer: WorkerIdentity, attempt: Int, now: Double) {
+        if workers[peer]?.leasedTaskID == entries[index].task.id { workers[peer]?.leasedTaskID = nil }
+        entries[index].attemptsThisRun -= 1
+        entries[index].status = .queued(notBefore: now)
     }
 
     /// A result the shell refused: the attempt fails with the reason, the
@@ -31,7 +35,16 @@ extension CoordinatorLogic {
             return actions.append(.log("ignored a refused stale result of task \(taskID) attempt \(attempt) from peer \(peer): \(reason)"))
         }
         let message = "result refused: \(reason)"
-        endAttempt(index, message: message, now: now, &actions)
+        // A real worker checks its own predictions first: a refused result is a lying or broken
+        // peer's, so, like a phantom lease, it costs the task no attempt while the run's budget lasts.
+        if standing.takeFreeLoss(policy: peerPolicy) {
+            requeueFree(index, of: peer, attempt: attempt, now: now)
+            let left = peerPolicy.freeLostLeases - standing.freeLossesUsed
+            actions.append(.taskFailed(taskID: taskID, attempt: attempt,
+                                       message: "\(message); costs no attempt (\(left) free losses left this run)"))
+        } else {
+            endAttempt(index, message: message, now: now, &actions)
+        }
         send(.cancel(TaskCancel(taskID: taskID, attempt: attempt, reason: message)), to: peer, now: now, &actions)
         strike(peer, why: message, now: now, &actions)
     }

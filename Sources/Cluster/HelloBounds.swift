@@ -19,8 +19,9 @@ public enum HelloBounds {
         if !threads.contains(hello.threads) {
             return "the hello announces \(hello.threads) threads, outside \(threads.lowerBound)…\(threads.upperBound); pass `foldwise worker --threads` a count in that range"
         }
-        if hello.datasetFingerprint.count > maximumDigestCharacters || (hello.manifestHash?.count ?? 0) > maximumDigestCharacters {
-            return "the hello's data fingerprint or manifest hash is longer than \(maximumDigestCharacters) characters; this is not a Foldwise worker"
+        let digests = [hello.datasetFingerprint] + (hello.manifestHash.map { [$0] } ?? [])
+        if digests.contains(where: { $0.unicodeScalars.count > maximumDigestCharacters || !LogText.isPrintable($0) }) {
+            return "the hello's data fingerprint or manifest hash is longer than \(maximumDigestCharacters) characters or not printable; this is not a Foldwise worker"
         }
         return nil
     }

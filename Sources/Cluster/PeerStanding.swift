@@ -1,6 +1,7 @@
 /// How much a coordinator forgives its peers. A lost lease of a peer that
-/// never reported progress on it (it took the task and vanished) costs the task
-/// no attempt while the run's free losses last; every lost lease and refused
+/// never reported progress on it (it took the task and vanished), and a refused
+/// result (a real worker checks its own first), cost the task no attempt while
+/// the run's free losses last; every lost lease and refused
 /// result is a strike against the worker id and its connection, and
 /// `quarantineAfter` strikes in a row (no accepted result between them) refuse
 /// both for the rest of the run. A peer that reconnects under new ids escapes
@@ -8,7 +9,7 @@
 /// `max_attempts`: per id they cost at most `quarantineAfter` free leases, and
 /// together at most `freeLostLeases`.
 public struct PeerPolicy: Sendable, Hashable {
-    /// Free lost leases (no progress), all peers together, per run.
+    /// Free lost leases (no progress) and refused results, all peers together, per run.
     public var freeLostLeases: Int
     /// Strikes in a row after which a worker id and its connection are refused.
     public var quarantineAfter: Int

@@ -330,6 +330,10 @@ public struct ClientSecurity: Sendable, Hashable {
             throw SecurityError(file: serverKeyFile.path, problem: "--server-key was given without --key",
                                 fix: "pass --key with this worker's .key file (`foldwise keys generate worker-NAME` writes one)")
         case (let keyFile?, let serverKeyFile?):
+            if (try? KeyFiles.loadKeyPair(serverKeyFile)) != nil {
+                throw SecurityError(file: serverKeyFile.path, problem: "--server-key is a key pair: it holds the coordinator's secret key",
+                                    fix: "pass the coordinator's .pub file, and keep its .key file on the coordinator's machine only")
+            }
             return ClientSecurity(keyPair: try KeyFiles.loadKeyPair(keyFile),
                                   serverPublicKey: try KeyFiles.loadPublicKey(serverKeyFile))
         }

@@ -122,7 +122,7 @@ public enum JPEG {
         let limit = maxPixels.multipliedReportingOverflow(by: 3)
         return try DataFile.read(url, what: "image", fix: "check that the file exists and is readable",
                                  maxBytes: limit.overflow ? Int.max : limit.partialValue + (1 << 20),
-                                 limitKey: "data.max_image_pixels")
+                                 limitKey: "data.max_image_pixels (the limit is 3 bytes a pixel plus 1 MiB)")
     }
 
     private static func corrupt(_ name: String, _ message: String) -> DatasetError {

@@ -20,6 +20,17 @@ public final class ExperimentLock: Sendable {
 
     private init(owner: CoordinatorOwnerRecord, descriptor: Int32) { (self.owner, self.descriptor) = (owner, descriptor) }
 
+    /// Whether a live coordinator holds the lock of `directory` (false when
+    /// none does, or there is no lock file). Takes nothing and writes nothing.
+    public static func isHeld(_ directory: ExperimentDirectory) -> Bool {
+        let descriptor = open(directory.file(fileName).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     /// Takes the lock of `directory` (creating the folder), or throws naming
     /// the process that holds it. Nil for a folder that is not empty and holds
     /// no experiment: it is not ours to write into (preparing it refuses it).

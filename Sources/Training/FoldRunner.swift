@@ -90,6 +90,7 @@ public struct FoldRunner {
     /// fine-tuning settings against its stages and its checkpoint. Commands call
     /// this before training, so a bad setting exits with a message, not mid-run.
     public func checkModels() throws {
+        try ModelFit.check(manifest)
         for spec in manifest.models {
             guard let finetune = spec.finetune else { continue }
             let model = Components.model(spec, manifest: manifest, classes: data.classes, seed: 0)

@@ -259,7 +259,7 @@ final class ClusterCommandTests: ProcessTestCase {
 
         // SIGTERM stops a coordinator cleanly; the same --dir resumes later.
         coordinator.send(SIGTERM)
-        coordinator.assertExits(130, within: 30)
+        coordinator.assertExits(128 + SIGTERM, within: 30)
         XCTAssertTrue(coordinator.stderr.contains("resume"), coordinator.stderr)
     }
 

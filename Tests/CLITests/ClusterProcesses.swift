@@ -148,6 +148,7 @@ struct StatusSnapshot: Decodable {
     struct Score: Decodable { var set, metric: String; var value: Double }
     var experiment: String
     var integrityOk: Bool
+    var coordinatorRunning: Bool?
     var tasks: [String: Int]
     var running: [Running]
     var problems: [Problem]

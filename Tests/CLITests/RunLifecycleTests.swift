@@ -42,6 +42,12 @@ final class RunLifecycleTests: ProcessTestCase {
         let gone = eventually(timeout: 10) { workers.allSatisfy { !Self.isAlive($0) } }
         XCTAssertTrue(gone, "workers \(workers.filter(Self.isAlive)) outlived their run by 10 s")
         for pid in workers where Self.isAlive(pid) { kill(pid, SIGKILL) }
+        // The tasks it left running are shown as such, not as live work.
+        let status = try XCTUnwrap(StatusSnapshot.read(dir))
+        XCTAssertEqual(status.coordinatorRunning, false)
+        XCTAssertFalse(status.running.isEmpty, "killed mid-training, its tasks are still marked running")
+        let text = try FoldwiseProcess.run(["status", dir.path])
+        XCTAssertTrue(text.stdout.contains("no coordinator is running on this folder"), text.transcript)
     }
 
     func testSIGTERMOfRunHandsBackItsRunningTasksBeforeExiting() throws {
@@ -51,7 +57,7 @@ final class RunLifecycleTests: ProcessTestCase {
                                 in: reference.dataset.directory)
         XCTAssertTrue(eventually(timeout: 60) { (try? AttemptRow.training("local-1", in: dir)) != nil }, run.transcript)
         run.send(SIGTERM)
-        run.assertExits(130, within: 30)
+        run.assertExits(128 + SIGTERM, within: 30)
         let running = try AttemptRow.query(dir, "SELECT count(*) FROM task WHERE state = 'running'")
         XCTAssertEqual(running.first?.first, "0", run.transcript)
         XCTAssertEqual(try AttemptRow.all(in: dir).filter { $0.outcome == "running" }, [])

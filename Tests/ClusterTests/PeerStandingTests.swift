@@ -129,8 +129,27 @@ final class PeerStandingTests: XCTestCase {
         }
     }
 
+    func testRefusedResultsFromFreshPeersCostNoAttemptWhileTheBudgetLasts() {
+        var coordinator = coordinator(maxAttempts: 3, policy: PeerPolicy(freeLostLeases: 4, quarantineAfter: 3))
+        for index: UInt8 in 0..<5 {
+            let peer = WorkerIdentity([0x40 + index])
+            let lease = logic.join(&coordinator, [(peer, "fake-\(index)")], now: Double(index))[0]
+            let actions = coordinator.handle(.refusedResult(peer, taskID: lease.taskID, attempt: lease.attempt, reason: "nan"),
+                                             now: Double(index) + 0.5)
+            let free = actions.contains { if case .taskFailed(_, _, let message) = $0 { message.contains("costs no attempt") } else { false } }
+            XCTAssertEqual(free, index < 4, "refusal \(index): \(actions)")
+            XCTAssertFalse(actions.contains(.taskAbandoned(taskID: lease.taskID)), "\(actions)")
+            // The peer leaves politely (a hand-back costs nothing), so the next fake one gets the task.
+            for (_, again) in logic.assignments(actions) {
+                _ = coordinator.handle(.received(peer, .failure(TaskFailure(taskID: again.taskID, attempt: again.attempt,
+                                                                            message: "bye", handedBack: true))), now: Double(index) + 0.6)
+            }
+        }
+        XCTAssertEqual(coordinator.summary.abandoned, 0, "five fake peers used one of three attempts")
+    }
+
     func testARefusedResultFailsTheAttemptTellsTheWorkerWhyAndIsAStrike() {
-        var coordinator = coordinator(maxAttempts: 5, policy: PeerPolicy(quarantineAfter: 2))
+        var coordinator = coordinator(maxAttempts: 5, policy: PeerPolicy(freeLostLeases: 0, quarantineAfter: 2))
         var lease = logic.join(&coordinator, [(worker, "liar")])[0]
         let first = coordinator.handle(.refusedResult(worker, taskID: lease.taskID, attempt: 1, reason: "set last OOF row 0 holds nan"), now: 1)
         let message = "result refused: set last OOF row 0 holds nan"

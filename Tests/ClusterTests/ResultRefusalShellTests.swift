@@ -21,7 +21,7 @@ final class ResultRefusalShellTests: XCTestCase {
         let coordinator = try CoordinatorShell(context: context, endpoint: "tcp://127.0.0.1:*", manifest: manifest,
                                                dataFingerprint: data.fingerprint, database: try ExperimentDatabase.inMemory(),
                                                settings: CoordinatorSettings(maxAttempts: 3, retryDelay: 0.05,
-                                                                             peerPolicy: PeerPolicy(quarantineAfter: 100)),
+                                                                             peerPolicy: PeerPolicy(freeLostLeases: 0, quarantineAfter: 100)),
                                                log: { log.add($0) })
         defer { coordinator.close(linger: 0) }
         coordinator.reference = ResultReference(manifest: manifest, data: data)

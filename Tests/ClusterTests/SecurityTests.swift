@@ -182,6 +182,9 @@ final class SecurityTests: XCTestCase {
         assertRefused(coordinator.publicFile, line: nil, "without --key") {
             _ = try ClientSecurity.resolve(keyFile: nil, serverKeyFile: coordinator.publicFile)
         }
+        assertRefused(coordinator.keyFile, line: nil, "holds the coordinator's secret key") {
+            _ = try ClientSecurity.resolve(keyFile: worker.keyFile, serverKeyFile: coordinator.keyFile)
+        }
         let client = try XCTUnwrap(ClientSecurity.resolve(keyFile: worker.keyFile, serverKeyFile: coordinator.publicFile))
         XCTAssertEqual(client.serverPublicKey, server.keyPair.publicKey)
     }
