@@ -64,18 +64,21 @@ public final class ImageSet: @unchecked Sendable {
         let workers = max(1, min(threads, ids.count))
         let chunkSize = (ids.count + workers - 1) / max(workers, 1)
         let results = ChunkResults(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let range = (worker * chunkSize)..<min(ids.count, (worker + 1) * chunkSize)
-            results.store(worker, decodeChunk(ids[range], folder: folder, spec: spec, maxPixels: maxPixels))
+        // Every worker decodes straight into its rows of the one array: the data set is held once, not twice.
+        var scalars = [Float](repeating: 0, count: ids.count * spec.imageSize)
+        scalars.withUnsafeMutableBufferPointer { buffer in
+            let rows = RowsPointer(base: buffer.baseAddress)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let range = (worker * chunkSize)..<min(ids.count, (worker + 1) * chunkSize)
+                guard let base = rows.base, !range.isEmpty else { return }
+                results.store(worker, decodeChunk(ids[range], into: base + range.lowerBound * spec.imageSize,
+                                                  folder: folder, spec: spec, maxPixels: maxPixels))
+            }
         }
-        let chunks = results.all()
-        let problems = chunks.flatMap(\.problems)
+        let problems = results.all().flatMap(\.problems)
         if !problems.isEmpty {
             throw summary(problems, folder: folder, total: ids.count, csv: csv)
         }
-        var scalars: [Float] = []
-        scalars.reserveCapacity(ids.count * spec.imageSize)
-        for chunk in chunks { scalars.append(contentsOf: chunk.scalars) }
         return ImageSet(spec: spec, scalars: scalars)
     }
 
@@ -110,12 +113,13 @@ public final class ImageSet: @unchecked Sendable {
                            fix: "set the image channels to \(stored) in the manifest's data section, or convert every image to \(target)")
     }
 
-    private static func decodeChunk(_ ids: ArraySlice<String>, folder: ImageFolder, spec: ImageSpec, maxPixels: Int) -> Chunk {
+    private static func decodeChunk(_ ids: ArraySlice<String>, into rows: UnsafeMutablePointer<Float>, folder: ImageFolder,
+                                    spec: ImageSpec, maxPixels: Int) -> Chunk {
         var chunk = Chunk()
-        chunk.scalars.reserveCapacity(ids.count * spec.imageSize)
-        for id in ids {
+        for (offset, id) in ids.enumerated() {
             do {
-                chunk.scalars.append(contentsOf: try load(folder.url(for: id), spec: spec, maxPixels: maxPixels))
+                let values = try load(folder.url(for: id), spec: spec, maxPixels: maxPixels)
+                values.withUnsafeBufferPointer { (rows + offset * spec.imageSize).update(from: $0.baseAddress!, count: spec.imageSize) }
             } catch let error as DatasetError {
                 chunk.problems.append(Problem(id: id, error: error))
             } catch {
@@ -162,8 +166,12 @@ private struct Problem: Sendable {
 }
 
 private struct Chunk: Sendable {
-    var scalars: [Float] = []
     var problems: [Problem] = []
+}
+
+/// The decoded array's storage, shared by the decode workers: each writes only its own rows.
+private struct RowsPointer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>?
 }
 
 /// Per-worker results of a parallel decode, guarded by a lock.
