@@ -30,16 +30,14 @@ struct BenchConvCommand: ParsableCommand {
         let infer = options.timeSteps { for i in layers.indices { layers[i].forward(kind) } }
         let forwardFLOP = layers.reduce(0.0) { $0 + $1.flop }
         let trainFLOP = layers.reduce(0.0) { $0 + $1.flop * ($1.inputGradient ? 3 : 2) }
-        let result: [String: Any] = [
-            "network": "resnet_ref convolutions", "backend": backend, "threads": options.threads, "batch": options.batch,
-            "input": [options.channels, options.size, options.size], "layout": "NCHW at the boundary",
-            "train_images_per_s": options.rate(Double(options.batch), seconds: train),
-            "infer_images_per_s": options.rate(Double(options.batch), seconds: infer),
-            "train_gflop_per_s": options.rate(trainFLOP / 1e9, seconds: train),
-            "infer_gflop_per_s": options.rate(forwardFLOP / 1e9, seconds: infer),
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        let result = ConvBenchmark(
+            network: "resnet_ref convolutions", backend: backend, threads: options.threads, batch: options.batch,
+            input: [options.channels, options.size, options.size], layout: "NCHW at the boundary",
+            trainImagesPerS: options.rate(Double(options.batch), seconds: train),
+            inferImagesPerS: options.rate(Double(options.batch), seconds: infer),
+            trainGflopPerS: options.rate(trainFLOP / 1e9, seconds: train),
+            inferGflopPerS: options.rate(forwardFLOP / 1e9, seconds: infer))
+        print(try result.jsonString())
     }
 
     /// resnet_ref (ResNetConfig.resnetRef: widths 32, 64, two basic blocks each): a 3×3 stem, four
@@ -100,4 +98,13 @@ private struct BenchConvLayer {
                              dBias: &dBias, shape: shape)
         }
     }
+}
+
+/// `bench-conv`'s one line of JSON (snake_case keys, sorted).
+struct ConvBenchmark: JSONSummary {
+    var network, backend: String
+    var threads, batch: Int
+    var input: [Int]
+    var layout: String
+    var trainImagesPerS, inferImagesPerS, trainGflopPerS, inferGflopPerS: Double
 }

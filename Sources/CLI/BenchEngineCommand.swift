@@ -32,14 +32,21 @@ struct BenchEngineCommand: ParsableCommand {
         let infer = options.timeSteps { _ = model.forward(x, mode: .eval) }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        let result: [String: Any] = [
-            "network": "resnet_ref", "threads": threads, "batch": batch, "input": [channels, size, size],
-            "train_images_per_s": options.rate(Double(batch), seconds: train),
-            "infer_images_per_s": options.rate(Double(batch), seconds: infer),
-            "peak_rss_mib": (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10, "blas_core": ComputeThreads.blasCoreName,
-            "kernels": KernelBackend.selected.rawValue, "omp_wait_policy": OpenMPWaitPolicy.current,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        let result = EngineBenchmark(
+            network: "resnet_ref", threads: threads, batch: batch, input: [channels, size, size],
+            trainImagesPerS: options.rate(Double(batch), seconds: train),
+            inferImagesPerS: options.rate(Double(batch), seconds: infer),
+            peakRssMib: (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10, blasCore: ComputeThreads.blasCoreName,
+            kernels: KernelBackend.selected.rawValue, ompWaitPolicy: OpenMPWaitPolicy.current)
+        print(try result.jsonString())
     }
+}
+
+/// `bench-engine`'s one line of JSON (snake_case keys, sorted).
+struct EngineBenchmark: JSONSummary {
+    var network: String
+    var threads, batch: Int
+    var input: [Int]
+    var trainImagesPerS, inferImagesPerS, peakRssMib: Double
+    var blasCore, kernels, ompWaitPolicy: String
 }

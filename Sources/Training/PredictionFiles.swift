@@ -37,18 +37,20 @@ public struct PredictionFiles {
         let fm = FileManager.default
         let marker = directory.appendingPathComponent("experiment.json")
         if fm.fileExists(atPath: marker.path) {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
             guard let existing = try? Data(contentsOf: marker),
-                  let object = try? JSONSerialization.jsonObject(with: existing) as? [String: Any],
-                  let hash = object["manifest_hash"] as? String else {
+                  let recorded = try? decoder.decode(ExperimentMarker.self, from: existing) else {
                 throw DatasetError(file: marker.path, message: "the output folder's experiment.json is unreadable",
                                    fix: "choose another folder with --out, or delete this one to start over")
             }
+            let hash = recorded.manifestHash
             if hash != manifest.hash {
                 throw DatasetError(file: directory.path,
                                    message: "this folder holds results of another manifest (hash \(hash), this one is \(manifest.hash))",
                                    fix: "choose another folder with --out, or delete this one to start over")
             }
-            if let data = object["data_fingerprint"] as? String, data != dataFingerprint {
+            if let data = recorded.dataFingerprint, data != dataFingerprint {
                 throw DatasetError(file: directory.path,
                                    message: "this folder holds results computed on other data (fingerprint \(data), the data now is \(dataFingerprint)): \(dataChange(images))",
                                    fix: "restore the data the results were computed from, or choose another folder (--out for train, --dir for run), or delete this one to start over")
@@ -193,4 +195,11 @@ public struct FoldSummary: Codable, Sendable {
     public var task: FoldTask
     public var score: Double
     public var history: [EpochRecord]
+}
+
+/// What experiment.json records about the results in its folder (its `manifest` is not read back).
+private struct ExperimentMarker: Decodable {
+    var manifestHash: String
+    /// Absent in folders written before the fingerprint was recorded.
+    var dataFingerprint: String?
 }
