@@ -34,8 +34,14 @@ public struct ImageFolder: Sendable {
         if fileNames.contains(name) { return directory.appendingPathComponent(name) }
         if fileNames.contains(id) { return directory.appendingPathComponent(id) }
         let source = csv.map { " (\($0.lastPathComponent)\(line.map { " line \($0)" } ?? ""))" } ?? ""
+        // Ids name files inside the image folder only; a path in one is refused as such, not looked for.
+        if id.contains("/") || id.contains("\\") {
+            throw DatasetError(file: csv?.path ?? directory.path,
+                               message: "id '\(String(reflecting: id).dropFirst().dropLast())'\(source) holds a path separator; an id names a file inside \(directory.path)",
+                               fix: "write the image's file name (without folders) in the id column")
+        }
         throw DatasetError(file: directory.appendingPathComponent(name).path,
-                           message: "no image for id '\(id)'\(source)",
+                           message: "no image for id '\(String(reflecting: id).dropFirst().dropLast())'\(source)",
                            fix: "add the image, or remove the id's row from the CSV")
     }
 

@@ -48,4 +48,16 @@ final class ImageFolderTests: XCTestCase {
             XCTAssertTrue((error as! DatasetError).message.contains("no .jpg or .jpeg"))
         }
     }
+
+    func testAnIDWithAPathIsRefusedAsSuchAndControlCharactersAreEscaped() throws {
+        let dir = try temporaryDirectory()
+        try writeText("x", named: "a.jpg", in: dir)
+        let folder = try ImageFolder(directory: dir, fileExtension: nil)
+        XCTAssertThrowsError(try folder.url(for: "../test/img_0006")) { error in
+            XCTAssertTrue("\(error)".contains("holds a path separator") && "\(error)".contains("without folders"), "\(error)")
+        }
+        XCTAssertThrowsError(try folder.url(for: "img\u{0}_5\n")) { error in
+            XCTAssertTrue("\(error)".contains("no image for id 'img\\0_5\\n'"), "\(error)")
+        }
+    }
 }
