@@ -110,3 +110,20 @@ public func binaryAUC(scores: [Double], positive: [Bool]) -> Double? {
     let p = Double(positives)
     return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
 }
+
+/// The one ordering of scores: best first in the metric's direction, NaN (a
+/// metric undefined on these labels, a diverged model) last; nil for a tie
+/// (equal scores, or both NaN), which the caller breaks its own way.
+extension Metric {
+    public func ranks(_ a: Double, before b: Double) -> Bool? { Self.ranks(a, before: b, higherIsBetter: higherIsBetter) }
+
+    /// The same for a direction alone (a report keeps only that).
+    public static func ranks(_ a: Double, before b: Double, higherIsBetter: Bool) -> Bool? {
+        if a.isNaN != b.isNaN { return b.isNaN }
+        if a.isNaN || a == b { return nil }
+        return higherIsBetter ? a > b : a < b
+    }
+
+    /// Whether score `a` beats score `b`; NaN never beats anything.
+    public func isBetter(_ a: Double, than b: Double) -> Bool { ranks(a, before: b) == true }
+}

@@ -120,20 +120,9 @@ enum NestedStacking {
 }
 
 extension Metric {
-    /// Whether score `a` beats score `b` under this metric; NaN never beats anything.
-    func isBetter(_ a: Double, than b: Double) -> Bool {
-        if a.isNaN { return false }
-        if b.isNaN { return true }
-        return higherIsBetter ? a > b : a < b
-    }
-
     /// The indices of `scores`, best first under this metric; NaN scores
     /// last; equal scores (NaN among them) keep their order.
     func bestFirst(_ scores: [Double]) -> [Int] {
-        scores.indices.sorted { a, b in
-            if isBetter(scores[a], than: scores[b]) { return true }
-            if isBetter(scores[b], than: scores[a]) { return false }
-            return a < b
-        }
+        scores.indices.sorted { a, b in ranks(scores[a], before: scores[b]) ?? (a < b) }
     }
 }

@@ -88,11 +88,7 @@ public struct ReportData: Sendable, Equatable {
     /// to the simpler result (base set, blend, stacker), then by subject.
     public var leaderboard: [Row] {
         rows.sorted { a, b in
-            if a.oofScore.isNaN != b.oofScore.isNaN { return b.oofScore.isNaN }
-            if a.oofScore != b.oofScore, !a.oofScore.isNaN {
-                return higherIsBetter ? a.oofScore > b.oofScore : a.oofScore < b.oofScore
-            }
-            return (a.kind, a.subject) < (b.kind, b.subject)
+            Metric.ranks(a.oofScore, before: b.oofScore, higherIsBetter: higherIsBetter) ?? ((a.kind, a.subject) < (b.kind, b.subject))
         }
     }
 

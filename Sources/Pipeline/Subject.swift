@@ -76,11 +76,3 @@ public struct ScoreKey: Hashable, Sendable {
     }
 }
 
-extension Metric {
-    /// Best first: NaN last, then the metric's direction; `tie` orders equal scores.
-    public func ranks(_ a: Double, before b: Double) -> Bool? {
-        if a.isNaN != b.isNaN { return b.isNaN }
-        if a.isNaN || a == b { return nil }
-        return higherIsBetter ? a > b : a < b
-    }
-}
