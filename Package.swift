@@ -30,9 +30,11 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CDNNL"], swiftSettings: fastMath),
         .target(name: "Engine", dependencies: ["Kernels"], swiftSettings: fastMath),
-        .target(name: "Datasets", dependencies: ["Engine", "CJPEG"], swiftSettings: fastMath),
+        // Reading a user-named file only if it is a regular file of bounded size.
+        .target(name: "RegularFile"),
+        .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "RegularFile"], swiftSettings: fastMath),
         .target(name: "Ensemble", dependencies: ["Engine", "Datasets", "Kernels", "CXGBoost"], swiftSettings: fastMath),
-        .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams"), "RegularFile"]),
         .target(name: "Training", dependencies: ["Engine", "Datasets", "Manifests"], swiftSettings: fastMath),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Cluster", dependencies: ["CZeroMQ", "Datasets", "Storage", "Training", "Manifests"]),

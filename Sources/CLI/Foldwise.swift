@@ -21,6 +21,7 @@ struct Foldwise: ParsableCommand {
     /// Bad input of any kind (command line, manifest, CSV, image, checkpoint)
     /// exits with code 2 and one message naming what to fix.
     static func main() {
+        if let problem = KernelBackend.settingProblem { fail(problem) }
         OpenMPWaitPolicy.passiveForDNNL()
         do {
             var command = try parseAsRoot()

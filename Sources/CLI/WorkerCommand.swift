@@ -38,9 +38,7 @@ struct WorkerCommand: ParsableCommand {
         if let threads, !HelloBounds.threads.contains(threads) {
             throw ValidationError("--threads must be in \(HelloBounds.threads.lowerBound)…\(HelloBounds.threads.upperBound), got \(threads)")
         }
-        if let id, id.isEmpty || id.count > HelloBounds.maximumIDCharacters || !LogText.isPrintable(id) {
-            throw ValidationError("--id must be 1 to \(HelloBounds.maximumIDCharacters) printable characters")
-        }
+        if let id, let problem = HelloBounds.idProblem(id) { throw ValidationError("--id: \(problem)") }
         if keysOnStdin, key != nil || serverKey != nil {
             throw ValidationError("--keys-on-stdin takes its keys from standard input; drop --key and --server-key")
         }

@@ -10,9 +10,7 @@ public enum HelloBounds {
 
     /// Why `hello` is refused, naming the field and the bound; nil when it is within them.
     public static func problem(in hello: Hello) -> String? {
-        if let problem = name("worker id", hello.workerID, limit: maximumIDCharacters, fix: "pass `foldwise worker --id` a short printable name") {
-            return problem
-        }
+        if let problem = idProblem(hello.workerID) { return problem }
         if let problem = name("host", hello.host, limit: maximumHostCharacters, fix: "check this machine's host name") {
             return problem
         }
@@ -24,6 +22,11 @@ public enum HelloBounds {
             return "the hello's data fingerprint or manifest hash is longer than \(maximumDigestCharacters) characters or not printable; this is not a Foldwise worker"
         }
         return nil
+    }
+
+    /// Why `id` cannot name a worker, or nil.
+    public static func idProblem(_ id: String) -> String? {
+        name("worker id", id, limit: maximumIDCharacters, fix: "pass `foldwise worker --id` a short printable name")
     }
 
     private static func name(_ field: String, _ value: String, limit: Int, fix: String) -> String? {

@@ -37,13 +37,16 @@ public struct ImageFolder: Sendable {
         // Ids name files inside the image folder only; a path in one is refused as such, not looked for.
         if id.contains("/") || id.contains("\\") {
             throw DatasetError(file: csv?.path ?? directory.path,
-                               message: "id '\(String(reflecting: id).dropFirst().dropLast())'\(source) holds a path separator; an id names a file inside \(directory.path)",
+                               message: "id '\(Self.printable(id))'\(source) holds a path separator; an id names a file inside \(directory.path)",
                                fix: "write the image's file name (without folders) in the id column")
         }
         throw DatasetError(file: directory.appendingPathComponent(name).path,
-                           message: "no image for id '\(String(reflecting: id).dropFirst().dropLast())'\(source)",
+                           message: "no image for id '\(Self.printable(id))'\(source)",
                            fix: "add the image, or remove the id's row from the CSV")
     }
+
+    /// An id as Swift escapes it (`\0`, `\n`, `\u{1B}`), without the quotes: one printable line.
+    private static func printable(_ id: String) -> Substring { String(reflecting: id).dropFirst().dropLast() }
 
     private static func detectExtension(_ names: [String], directory: URL) throws -> String {
         var counts: [String: Int] = [:]

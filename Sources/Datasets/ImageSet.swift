@@ -88,7 +88,7 @@ public final class ImageSet: @unchecked Sendable {
         let header = try JPEG.info(data: data, name: url.path)
         try JPEG.checkPixels(width: header.width, height: header.height, maxPixels: maxPixels, name: url.path)
         try checkChannels(stored: header.components, spec: spec, file: url)
-        let image = try JPEG.decode(data: data, components: spec.channels, name: url.path, maxPixels: maxPixels)
+        let image = try JPEG.decode(data: data, header: header, components: spec.channels, name: url.path)
         var values = Resize.bilinear(image, height: spec.height, width: spec.width)
         let plane = spec.height * spec.width
         for c in 0..<spec.channels {

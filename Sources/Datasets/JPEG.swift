@@ -43,6 +43,12 @@ public enum JPEG {
                               maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let header = try info(data: data, name: name)
         try checkPixels(width: header.width, height: header.height, maxPixels: maxPixels, name: name)
+        return try decode(data: data, header: header, components: components, name: name)
+    }
+
+    /// Decodes `data` whose header the caller has read (and checked against its limits).
+    static func decode(data: Data, header: (width: Int, height: Int, components: Int), components: Int?,
+                       name: String) throws -> DecodedImage {
         let channels = components ?? (header.components == 1 ? 1 : 3)
         precondition(channels == 1 || channels == 3, "JPEG.decode: components must be 1 or 3, got \(channels)")
         let capacity = header.width * header.height * channels

@@ -6,15 +6,20 @@ import Foundation
 public enum KernelBackend: String, Sendable, CaseIterable {
     case blas, dnnl
 
-    public static let selected: KernelBackend = parse(ProcessInfo.processInfo.environment["FOLDWISE_ENGINE"])
+    public static let selected: KernelBackend = parse(setting) ?? .blas
 
-    /// nil or empty is the default; anything else that is not a backend stops the process,
-    /// since silently benchmarking or training on the other path would mislead.
-    static func parse(_ value: String?) -> KernelBackend {
+    private static var setting: String? { ProcessInfo.processInfo.environment["FOLDWISE_ENGINE"] }
+
+    /// Why FOLDWISE_ENGINE cannot be used, or nil: the command line refuses to
+    /// start on it (exit 2), since training on the other path would mislead.
+    public static var settingProblem: String? {
+        guard let value = setting, parse(value) == nil else { return nil }
+        return "FOLDWISE_ENGINE=\(value) is not a kernel backend; set it to blas or dnnl, or unset it (blas)"
+    }
+
+    /// nil or empty is the default (blas); nil for a value that is not a backend.
+    static func parse(_ value: String?) -> KernelBackend? {
         guard let value, !value.isEmpty else { return .blas }
-        guard let backend = KernelBackend(rawValue: value.lowercased()) else {
-            fatalError("FOLDWISE_ENGINE=\(value) is not a kernel backend; fix: set it to blas or dnnl, or unset it (blas)")
-        }
-        return backend
+        return KernelBackend(rawValue: value.lowercased())
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
+import RegularFile
 
-/// Reads a manifest's text with limits, so a wrong path (a folder, a device,
-/// a huge file) ends with a message instead of a crash or a memory blow-up.
+/// Reads a manifest's text with limits (`RegularFile`), so a wrong path (a
+/// folder, a device, a huge file) ends with a message instead of a crash or a
+/// memory blow-up.
 enum ManifestFile {
     /// A manifest is a page or two of YAML; 1 MiB leaves room for long comments.
     static let maxBytes = 1 << 20
@@ -11,37 +13,37 @@ enum ManifestFile {
         func refuse(_ message: String, _ fix: String) -> ManifestError {
             ManifestError(file: path, line: nil, keyPath: "", message: message, fix: fix)
         }
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw refuse("cannot read the manifest: \(String(cString: strerror(errno)))",
-                         "check that the file exists and the path is spelled right")
-        }
-        let kind = status.st_mode & S_IFMT
-        if kind == S_IFDIR {
-            throw refuse("cannot read the manifest: this is a folder, not a YAML file",
-                         "pass the manifest file inside it, e.g. \(path)/digits.yaml")
-        }
-        guard kind == S_IFREG else {
-            throw refuse("cannot read the manifest: not a regular file (a device, pipe or socket)",
-                         "pass a YAML file saved on disk")
-        }
-        guard Int(status.st_size) <= maxBytes else {
-            throw refuse("the manifest is \(status.st_size) bytes, over the limit of \(maxBytes) bytes (1 MiB)",
-                         "a manifest is a short YAML file; keep data in the CSVs it points at")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw refuse("cannot read the manifest: \(String(cString: strerror(errno)))",
-                         "check the file's permissions (it must be readable by this user)")
-        }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
-        guard data.count <= maxBytes else {
-            throw refuse("the manifest is over the limit of \(maxBytes) bytes (1 MiB)",
-                         "a manifest is a short YAML file; keep data in the CSVs it points at")
+        let data: Data
+        do {
+            data = try RegularFile.read(path, maxBytes: maxBytes)
+        } catch {
+            switch error {
+            case .cannotOpen(let reason, let permission):
+                throw refuse("cannot read the manifest: \(reason)",
+                             permission ? "check the file's permissions (it must be readable by this user)"
+                                        : "check that the file exists and the path is spelled right")
+            case .folder:
+                throw refuse("cannot read the manifest: this is a folder, not a YAML file",
+                             "pass the manifest file inside it, e.g. \(path)/digits.yaml")
+            case .notRegular:
+                throw refuse("cannot read the manifest: not a regular file (a device, pipe or socket)",
+                             "pass a YAML file saved on disk")
+            case .tooLarge(let bytes):
+                throw tooLarge(bytes: bytes, file: path)
+            case .cannotRead(let reason):
+                throw refuse("cannot read the manifest: \(reason)", "check that the file is readable")
+            }
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw refuse("cannot read the manifest: the file is not UTF-8 text", "save the manifest as UTF-8 text")
         }
         return text
+    }
+
+    /// The one message for a manifest over `maxBytes`, read from a file or given as text.
+    static func tooLarge(bytes: Int, file: String) -> ManifestError {
+        ManifestError(file: file, line: nil, keyPath: "",
+                      message: "the manifest is \(bytes) bytes, over the limit of \(maxBytes) bytes (1 MiB)",
+                      fix: "a manifest is a short YAML file; keep data in the CSVs it points at")
     }
 }

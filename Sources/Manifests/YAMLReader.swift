@@ -240,11 +240,7 @@ struct NamedSection {
 extension ValueNode {
     /// The document's root, or nil for an empty document; syntax errors become `ManifestError`s.
     static func root(yaml: String, file: String) throws -> ValueNode? {
-        guard yaml.utf8.count <= ManifestFile.maxBytes else {
-            throw ManifestError(file: file, line: nil, keyPath: "",
-                                message: "the manifest is \(yaml.utf8.count) bytes, over the limit of \(ManifestFile.maxBytes) bytes (1 MiB)",
-                                fix: "a manifest is a short YAML file; keep data in the CSVs it points at")
-        }
+        guard yaml.utf8.count <= ManifestFile.maxBytes else { throw ManifestFile.tooLarge(bytes: yaml.utf8.count, file: file) }
         // Before Yams composes the document: keys made of aliases or collections
         // would be expanded and hashed to compare them, before any count could stop it.
         try YAMLKeys.checkPlain(yaml, file: file)
