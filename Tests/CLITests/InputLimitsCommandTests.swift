@@ -47,8 +47,12 @@ final class InputLimitsCommandTests: XCTestCase {
         let dataset = try TemporaryDataset.digits(perClass: 2, testRows: 2)
         defer { dataset.remove() }
         let manifest = try dataset.writeManifest(dataset.manifestYAML().replacingOccurrences(of: "name: tiny", with: "name: ../../x"))
-        let result = try FoldwiseProcess.run(["train", manifest.path, "--threads", "1"], in: dataset.directory)
+        // Run two folders deep inside the dataset's own folder, so runs/../../x would land in a
+        // folder this test owns (not a shared /tmp/x another process may have made).
+        let cwd = dataset.directory.appendingPathComponent("a/b")
+        try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+        let result = try FoldwiseProcess.run(["train", manifest.path, "--threads", "1"], in: cwd)
         assertBadInput(result, mentions: ["must be a plain name"])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dataset.directory.deletingLastPathComponent().appendingPathComponent("x").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cwd.deletingLastPathComponent().appendingPathComponent("x").path))
     }
 }
