@@ -3,7 +3,7 @@
 // Shape letters: N batch, C channels, HW positions per channel, M = N·HW
 // values per channel.
 
-public struct NormShape: Sendable, Equatable {
+public struct NormShape: Sendable, Hashable {
     public var N, C, HW: Int
     public init(N: Int, C: Int, HW: Int) { (self.N, self.C, self.HW) = (N, C, HW) }
     public var M: Int { N * HW }

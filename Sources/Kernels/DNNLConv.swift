@@ -9,10 +9,11 @@ import CDNNL
 // Shape letters as in Conv.swift: N batch, C channels, H W input size,
 // F filters, R S kernel size, P Q output size.
 
-public func dnnlConvForward(input x: [Float], weight w: [Float], bias: [Float]?, output y: inout [Float], shape s: ConvShape) {
+public func dnnlConvForward(input x: [Float], weight w: [Float], bias: [Float]?, output y: inout [Float], shape s: ConvShape,
+                            layouts: ConvLayouts = .plain) {
     precondition(x.count == s.N * s.C * s.H * s.W && w.count == s.F * s.CRS && y.count == s.N * s.F * s.P * s.Q
                  && (bias?.count ?? s.F) == s.F, "dnnlConvForward: buffers do not match \(s)")
-    let key = ConvPlanKey(shape: s, direction: .forward, bias: bias != nil)
+    let key = ConvPlanKey(shape: s, direction: .forward, bias: bias != nil, layouts: layouts)
     let b = bias ?? []
     x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in b.withUnsafeBufferPointer { bb in
     y.withUnsafeMutableBufferPointer { yb in
@@ -25,12 +26,13 @@ public func dnnlConvForward(input x: [Float], weight w: [Float], bias: [Float]?,
 /// dWeight and dBias are added into; dInput (when computed) is overwritten, as in convBackward.
 public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [Float],
                              dInput: inout [Float], computeDInput: Bool,
-                             dWeight: inout [Float], dBias: inout [Float]?, shape s: ConvShape) {
+                             dWeight: inout [Float], dBias: inout [Float]?, shape s: ConvShape,
+                             layouts: ConvLayouts = .plain) {
     precondition(x.count == s.N * s.C * s.H * s.W && w.count == s.F * s.CRS && dy.count == s.N * s.F * s.P * s.Q
                  && dWeight.count == s.F * s.CRS && (dBias?.count ?? s.F) == s.F, "dnnlConvBackward: buffers do not match \(s)")
     if computeDInput {
         if dInput.count != x.count { dInput = [Float](repeating: 0, count: x.count) }
-        let key = ConvPlanKey(shape: s, direction: .backwardData, bias: false)
+        let key = ConvPlanKey(shape: s, direction: .backwardData, bias: false, layouts: layouts)
         w.withUnsafeBufferPointer { wb in dy.withUnsafeBufferPointer { dyb in dInput.withUnsafeMutableBufferPointer { dxb in
             runConvPlan(key, [DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_WEIGHTS: mutable(wb), DNNL_ARG_DIFF_SRC: UnsafeMutableRawPointer(dxb.baseAddress!)])
         }}}
@@ -38,7 +40,7 @@ public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [F
     // oneDNN overwrites its gradients; the engine's contract adds them.
     var dW = [Float](repeating: 0, count: dWeight.count)
     var dB = [Float](repeating: 0, count: dBias == nil ? 0 : s.F)
-    let key = ConvPlanKey(shape: s, direction: .backwardWeights, bias: dBias != nil)
+    let key = ConvPlanKey(shape: s, direction: .backwardWeights, bias: dBias != nil, layouts: layouts)
     x.withUnsafeBufferPointer { xb in dy.withUnsafeBufferPointer { dyb in
     dW.withUnsafeMutableBufferPointer { dwb in dB.withUnsafeMutableBufferPointer { dbb in
         var pointers = [DNNL_ARG_SRC: mutable(xb), DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_DIFF_WEIGHTS: UnsafeMutableRawPointer(dwb.baseAddress!)]
@@ -49,24 +51,38 @@ public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [F
     if dBias != nil { for f in 0..<s.F { dBias![f] += dB[f] } }
 }
 
+/// The layouts to run a convolution in: `preferred` when oneDNN has a fast kernel for it in
+/// every direction, else plain (nchw at the boundary, reordered inside). Grouped convolutions
+/// whose groups are narrower than a channel block, for one, have only oneDNN's reference
+/// kernel in blocked layouts, which is orders of magnitude slower.
+/// `inputGradient`: whether backward-data will run (not for a network's first layer).
+public func dnnlConvLayouts(_ s: ConvShape, bias: Bool, inputGradient: Bool, preferred: ConvLayouts) -> ConvLayouts {
+    guard preferred != .plain else { return .plain }
+    let directions: [ConvDirection] = inputGradient ? [.forward, .backwardData, .backwardWeights] : [.forward, .backwardWeights]
+    let fast = DNNLRuntime.shared.run(threads: ComputeThreads.current) { runtime in
+        directions.allSatisfy { direction in
+            let key = ConvPlanKey(shape: s, direction: direction, bias: bias && direction != .backwardData, layouts: preferred)
+            return !runtime.plan(.conv(key)) { ConvPlan.make(key, engine: $0) }.implementation.hasPrefix("ref")
+        }
+    }
+    return fast ? preferred : .plain
+}
+
 /// Finds or creates the plan for `key` and runs it, on the oneDNN thread.
 private func runConvPlan(_ key: ConvPlanKey, _ pointers: [Int32: UnsafeMutableRawPointer]) {
     let pointers = UncheckedPointers(value: pointers)
     DNNLRuntime.shared.run(threads: key.threads) { runtime in
-        if runtime.convPlans.count >= runtime.capacity { runtime.convPlans.removeAll() }
-        let plan = runtime.convPlans[key] ?? ConvPlan(key, engine: runtime.engine)
-        runtime.convPlans[key] = plan
-        plan.execute(pointers.value, runtime)
+        runtime.plan(.conv(key)) { ConvPlan.make(key, engine: $0) }.execute(pointers.value, runtime)
     }
 }
 
 /// oneDNN's C API takes non-const pointers also for the buffers it only reads.
 @inline(__always)
-private func mutable(_ buffer: UnsafeBufferPointer<Float>) -> UnsafeMutableRawPointer {
+func mutable<T>(_ buffer: UnsafeBufferPointer<T>) -> UnsafeMutableRawPointer {
     UnsafeMutableRawPointer(mutating: buffer.baseAddress!)
 }
 
 /// Buffers lent to the oneDNN thread while their owner waits for it.
-private struct UncheckedPointers: @unchecked Sendable {
+struct UncheckedPointers: @unchecked Sendable {
     let value: [Int32: UnsafeMutableRawPointer]
 }

@@ -18,7 +18,7 @@ final class DNNLRuntime: @unchecked Sendable {
     /// Primitives by shape and direction, created on first use. A run sees a handful of
     /// shapes (a network's layers × train/eval batch sizes); past the capacity the cache
     /// starts over rather than tracking recency.
-    var convPlans: [ConvPlanKey: ConvPlan] = [:]
+    var plans: [DNNLPlanKey: DNNLPlan] = [:]
     let capacity = 256
     private var arena: UnsafeMutableRawPointer?
     private var arenaBytes = 0
@@ -31,6 +31,37 @@ final class DNNLRuntime: @unchecked Sendable {
         var stream: dnnl_stream_t?
         dnnlCheck(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
         (self.engine, self.stream) = (engine!, stream!)
+        nativeLayout = DNNLRuntime.probeLayout(engine!)
+    }
+
+    /// See ActivationLayout.native: the layout oneDNN's forward convolution picks for a
+    /// 32-channel 3×3 case when left to choose.
+    let nativeLayout: ActivationLayout?
+
+    /// Creates a primitive descriptor only (nothing runs), so any thread may ask.
+    private static func probeLayout(_ engine: dnnl_engine_t) -> ActivationLayout? {
+        var x = dnnlMemoryDesc([2, 32, 8, 8], dnnl_format_tag_any), y = x
+        var w = dnnlMemoryDesc([32, 32, 3, 3], dnnl_format_tag_any), b = dnnl_memory_desc_t()
+        var desc = dnnl_convolution_desc_t()
+        dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &x, &w, &b, &y,
+                                                     [1, 1], [1, 1], [1, 1]), "convolution_forward_desc_init (layout probe)")
+        var pd: dnnl_primitive_desc_t?
+        dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), "convolution pd (layout probe)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)!
+        return [ActivationLayout.nChw16c, .nChw8c].first { layout in
+            var candidate = dnnlMemoryDesc([2, 32, 8, 8], layout.dnnlTag)
+            return dnnl_memory_desc_equal(&candidate, chosen) != 0
+        }
+    }
+
+    /// The plan for `key`, created by `make` on first use.
+    func plan(_ key: DNNLPlanKey, _ make: (dnnl_engine_t) -> DNNLPlan) -> DNNLPlan {
+        if let plan = plans[key] { return plan }
+        if plans.count >= capacity { plans.removeAll() }
+        let plan = make(engine)
+        plans[key] = plan
+        return plan
     }
 
     /// Runs `body` on the oneDNN thread with an OpenMP team of `threads`; the caller waits.

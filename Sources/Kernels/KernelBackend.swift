@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Which library runs the convolutions of the engine's Conv2d, read once from
 /// FOLDWISE_ENGINE: `blas` (im2col + OpenBLAS, the reference implementation and
@@ -6,7 +7,20 @@ import Foundation
 public enum KernelBackend: String, Sendable, CaseIterable {
     case blas, dnnl
 
-    public static let selected: KernelBackend = parse(setting) ?? .blas
+    /// FOLDWISE_ENGINE's choice (blas when unset or not a backend: the command line refuses the latter).
+    public static let configured: KernelBackend = parse(setting) ?? .blas
+
+    private static let choice = Atomic<Int>(allCases.firstIndex(of: configured)!)
+
+    /// The backend in use: FOLDWISE_ENGINE's, until `use` picks another.
+    public static var selected: KernelBackend { allCases[choice.load(ordering: .relaxed)] }
+
+    /// Switches the backend for what runs from now on (tests run both paths in one process).
+    /// A network's layers pick their kernels at each call; a blocked activation from one
+    /// backend is reordered when the other meets it.
+    public static func use(_ backend: KernelBackend) {
+        choice.store(allCases.firstIndex(of: backend)!, ordering: .relaxed)
+    }
 
     private static var setting: String? { ProcessInfo.processInfo.environment["FOLDWISE_ENGINE"] }
 

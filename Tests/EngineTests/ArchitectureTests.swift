@@ -1,5 +1,6 @@
 import XCTest
 @testable import Engine
+import Kernels
 import TestSupport
 
 /// The registered backbones and heads: block gradients, parameter names and
@@ -91,7 +92,8 @@ final class ArchitectureTests: XCTestCase {
                 }
                 var random = SeededRandom(seed: 54)
                 let x = Tensor(shape: [2, channels, 3, 3], scalars: random.tensor([2, channels, 3, 3]).scalars.map(abs))
-                XCTAssertEqual(stage.forward(x, mode: .eval).scalars, x.scalars, "\(block) se \(se): the block is its shortcut")
+                XCTAssertEqual(stage.forward(x, mode: .eval).converted(to: .nchw).scalars, x.scalars,
+                               "\(block) se \(se): the block is its shortcut")
             }
         }
         var random = SeededRandom(seed: 55)

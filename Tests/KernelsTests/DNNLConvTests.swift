@@ -118,7 +118,10 @@ final class DNNLConvTests: XCTestCase {
             dnnlConvForward(input: x, weight: w, bias: nil, output: &y, shape: s)
         }
         let teams = DNNLRuntime.shared.run(threads: 1) { runtime in
-            Set(runtime.convPlans.keys.filter { $0.shape == s && $0.direction == .forward }.map(\.threads))
+            Set(runtime.plans.keys.compactMap { key -> Int? in
+                guard case .conv(let conv) = key, conv.shape == s, conv.direction == .forward else { return nil }
+                return conv.threads
+            })
         }
         XCTAssertEqual(teams, [1, 2])
     }

@@ -36,7 +36,8 @@ public func checkLayerGradients(_ layer: any Layer, input: Tensor, mode: Mode = 
                                 seed: UInt64 = 7) -> GradientCheckResult {
     var random = SeededRandom(seed: seed)
     let out0 = layer.forward(input, mode: mode)
-    let probe = random.tensor(out0.shape)
+    var probe = random.tensor(out0.shape)
+    probe.layout = out0.layout  // dOutput comes laid out as the output (oneDNN's blocked layouts)
     func lossAt(_ x: Tensor) -> Double {
         let y = layer.forward(x, mode: mode)
         var s = 0.0

@@ -17,6 +17,8 @@ public class ResidualBlock: Layer {
     public let reluAfterAdd: Bool
     /// The block's output, kept as the backward ReLU mask.
     private var output = Tensor(zeros: [0])
+    /// The layout of the shortcut's result before it was matched to the main path's.
+    private var shortcutLayout = ActivationLayout.nchw
 
     init(main: [any Layer], shortcut: Shortcut, reluAfterAdd: Bool) {
         if reluAfterAdd, case .none = shortcut { preconditionFailure("ResidualBlock: ReLU after the sum needs a shortcut") }
@@ -48,12 +50,14 @@ public class ResidualBlock: Layer {
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         var h = main.forward(x, mode: mode)
-        let identity: Tensor
+        var identity: Tensor
         switch shortcut {
         case .none: return h
         case .identity: identity = x
         case .projection(let layers): identity = layers.forward(x, mode: mode)
         }
+        shortcutLayout = identity.layout
+        identity = identity.converted(to: h.layout)
         if reluAfterAdd {
             addReLUInPlace(&h.scalars, identity.scalars)
             if mode == .train { output = h }
@@ -69,8 +73,9 @@ public class ResidualBlock: Layer {
         var dx = main.backward(d)
         switch shortcut {
         case .none: return dx
-        case .identity: addInPlace(&dx.scalars, d.scalars)
-        case .projection(let layers): addInPlace(&dx.scalars, layers.backward(d).scalars)
+        case .identity: addInPlace(&dx.scalars, d.converted(to: dx.layout).scalars)
+        case .projection(let layers):
+            addInPlace(&dx.scalars, layers.backward(d.converted(to: shortcutLayout)).converted(to: dx.layout).scalars)
         }
         return dx
     }
@@ -80,6 +85,7 @@ public class ResidualBlock: Layer {
         return []
     }
 
+    public var acceptsBlocked: Bool { true }
     public var parameters: [Parameter] { main.parameters + shortcutLayers.flatMap(\.parameters) }
     public var sublayers: [any Layer] { main.layers + shortcutLayers }
 }

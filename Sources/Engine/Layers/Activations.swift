@@ -14,18 +14,20 @@ public class Activation: Layer {
     }
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        var y = Tensor(uninitialized: x.shape)
+        var y = x.uninitializedLike()
         forwardKernel(x.scalars, &y.scalars)
         if mode == .train { saved = keepsOutput ? y : x }
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        var dx = Tensor(uninitialized: dy.shape)
+        var dx = dy.uninitializedLike()
         backwardKernel(saved.scalars, dy.scalars, &dx.scalars)
         return dx
     }
 
+    /// Value by value: any layout.
+    public var acceptsBlocked: Bool { true }
     public var parameters: [Parameter] { [] }
 }
 

@@ -12,6 +12,8 @@ public final class BatchNorm: Layer {
     public let epsilon: Float
     private var input = Tensor(zeros: [0]), output = Tensor(zeros: [0])
     private var mean: [Float], variance: [Float], invStd: [Float]
+    /// oneDNN's record of the fused ReLU (a bit mask), from a training forward on a blocked input.
+    private var reluMask: [UInt8] = []
     /// While recomputing statistics: per-channel sums of x and x² and the count, in Double.
     private var accumulated: (sums: [Double], squares: [Double], count: Int)?
 
@@ -33,26 +35,41 @@ public final class BatchNorm: Layer {
         return NormShape(N: x.shape[0], C: x.shape[1], HW: x.rank == 4 ? x.shape[2] * x.shape[3] : 1)
     }
 
+    /// A blocked input (which only oneDNN's convolutions produce) runs through oneDNN's
+    /// batch normalisation and stays blocked; an nchw one through the engine's own kernels.
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let s = shape(for: x)
-        var y = Tensor(uninitialized: x.shape)
-        switch mode {
-        case .train:
+        var y = x.uninitializedLike()
+        let blocked = x.layout != .nchw
+        switch (mode, blocked) {
+        case (.train, false):
             batchNormTrainForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
                                   output: &y.scalars, mean: &mean, variance: &variance, invStd: &invStd,
                                   shape: s, epsilon: epsilon, relu: relu)
-            updateRunningStatistics(count: s.M)
-            input = x
-            // Only the fused ReLU needs the output (as its mask); holding it
-            // otherwise would force a copy when the caller writes into y.
-            output = relu ? y : Tensor(zeros: [0])
-        case .eval:
+        case (.train, true):
+            dnnlBatchNormTrainForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
+                                      output: &y.scalars, mean: &mean, variance: &variance, workspace: &reluMask,
+                                      shape: s, layout: x.layout, epsilon: epsilon, relu: relu)
+        case (.eval, false):
             batchNormEvalForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
                                  runningMean: runningMean.value.scalars, runningVariance: runningVariance.value.scalars,
                                  output: &y.scalars, shape: s, epsilon: epsilon, relu: relu)
+        case (.eval, true):
+            dnnlBatchNormEvalForward(input: x.scalars, gamma: weight.value.scalars, beta: bias.value.scalars,
+                                     runningMean: runningMean.value.scalars, runningVariance: runningVariance.value.scalars,
+                                     output: &y.scalars, shape: s, layout: x.layout, epsilon: epsilon, relu: relu)
+        }
+        if mode == .train {
+            updateRunningStatistics(count: s.M)
+            input = x
+            // Only the engine's fused ReLU needs the output (as its mask; oneDNN keeps its own);
+            // holding it otherwise would force a copy when the caller writes into y.
+            output = relu && !blocked ? y : Tensor(zeros: [0])
         }
         return y
     }
+
+    public var acceptsBlocked: Bool { true }
 
     /// From now until `finishRecomputingStatistics`, training-mode forwards
     /// (which still normalise with batch statistics) accumulate the exact mean
@@ -95,11 +112,19 @@ public final class BatchNorm: Layer {
 
     /// Backward of the last training-mode forward.
     public func backward(_ dy: Tensor) -> Tensor {
-        var dx = Tensor(uninitialized: input.shape)
+        precondition(dy.layout == input.layout, "BatchNorm \(weight.name): dOutput is \(dy.layout), the output was \(input.layout)")
+        var dx = input.uninitializedLike()
         func backward(dBeta: inout [Float]) {
-            batchNormBackward(input: input.scalars, reluOutput: relu ? output.scalars : nil, gamma: weight.value.scalars,
-                              mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
-                              dGamma: &weight.grad.scalars, dBeta: &dBeta, shape: shape(for: input))
+            if input.layout == .nchw {
+                batchNormBackward(input: input.scalars, reluOutput: relu ? output.scalars : nil, gamma: weight.value.scalars,
+                                  mean: mean, invStd: invStd, dOutput: dy.scalars, dInput: &dx.scalars,
+                                  dGamma: &weight.grad.scalars, dBeta: &dBeta, shape: shape(for: input))
+            } else {
+                dnnlBatchNormBackward(input: input.scalars, gamma: weight.value.scalars, mean: mean, variance: variance,
+                                      workspace: reluMask, dOutput: dy.scalars, dInput: &dx.scalars,
+                                      dGamma: &weight.grad.scalars, dBeta: &dBeta, shape: shape(for: input),
+                                      layout: input.layout, epsilon: epsilon, relu: relu)
+            }
         }
         if bias.isBuffer {
             // A buffer has no gradient storage: its gradient is computed and dropped.

@@ -12,8 +12,17 @@ public final class Conv2d: Layer {
     public let groups: Int
     /// The first layer of a network does not need dL/dInput; skipping it saves a gemm and a col2im.
     public var computesInputGradient = true
+    /// Whether oneDNN may leave the output in its blocked layout (when F is a multiple of 16) for
+    /// the next layer; Model sets it for the convolutions of its network. Off, the output is nchw.
+    public var emitsBlocked = false
     private var input = Tensor(zeros: [0])
     private var workspace = Workspace()
+    /// What the last forward ran: the backend (so a backward matches it), the layout its input
+    /// arrived in (dInput goes back so) and the layouts it ran in.
+    private var ran: (backend: KernelBackend, arrived: ActivationLayout, layouts: ConvLayouts) = (.blas, .nchw, .plain)
+    /// oneDNN's layouts by shape and preferred layouts (see dnnlConvLayouts).
+    private var layoutChoices: [LayoutChoiceKey: ConvLayouts] = [:]
+    private struct LayoutChoiceKey: Hashable { var shape: ConvShape, preferred: ConvLayouts }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 groups: Int = 1, bias: Bool = false, fanOutPerGroup: Bool = false, random: inout SeededRandom) {
@@ -42,24 +51,40 @@ public final class Conv2d: Layer {
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let s = shape(for: x)
-        input = x
+        let backend = KernelBackend.selected
+        ran = (backend, x.layout, backend == .dnnl ? dnnlLayouts(s, input: x.layout) : .plain)
+        input = x.converted(to: ran.layouts.input)
         var y = Tensor(uninitialized: [s.N, s.F, s.P, s.Q])
-        switch KernelBackend.selected {
+        y.layout = ran.layouts.output
+        switch backend {
         case .blas:
-            convForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
+            convForward(input: input.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
                         output: &y.scalars, shape: s, workspace: &workspace)
         case .dnnl:
-            dnnlConvForward(input: x.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
-                            output: &y.scalars, shape: s)
+            dnnlConvForward(input: input.scalars, weight: weight.value.scalars, bias: bias?.value.scalars,
+                            output: &y.scalars, shape: s, layouts: ran.layouts)
         }
         return y
     }
 
+    /// The input as it came, the output in this CPU's blocked layout when allowed and F fits it,
+    /// unless oneDNN lacks a fast kernel for that pair.
+    private func dnnlLayouts(_ s: ConvShape, input: ActivationLayout) -> ConvLayouts {
+        var preferred = ConvLayouts(input: input, output: .nchw)
+        if emitsBlocked, let native = ActivationLayout.native, native.fits(channels: s.F) { preferred.output = native }
+        let key = LayoutChoiceKey(shape: s, preferred: preferred)
+        if let choice = layoutChoices[key] { return choice }
+        let choice = dnnlConvLayouts(s, bias: bias != nil, inputGradient: computesInputGradient, preferred: preferred)
+        layoutChoices[key] = choice
+        return choice
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
+        precondition(dy.layout == ran.layouts.output, "Conv2d \(weight.name): dOutput is \(dy.layout), the output was \(ran.layouts.output)")
         let s = shape(for: input)
-        var dx = computesInputGradient ? Tensor(uninitialized: input.shape) : Tensor(zeros: [0])
+        var dx = computesInputGradient ? input.uninitializedLike() : Tensor(zeros: [0])
         var dBias = bias?.grad.scalars
-        switch KernelBackend.selected {
+        switch ran.backend {
         case .blas:
             convBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
                          dInput: &dx.scalars, computeDInput: computesInputGradient,
@@ -67,11 +92,12 @@ public final class Conv2d: Layer {
         case .dnnl:
             dnnlConvBackward(input: input.scalars, weight: weight.value.scalars, dOutput: dy.scalars,
                              dInput: &dx.scalars, computeDInput: computesInputGradient,
-                             dWeight: &weight.grad.scalars, dBias: &dBias, shape: s)
+                             dWeight: &weight.grad.scalars, dBias: &dBias, shape: s, layouts: ran.layouts)
         }
         if let dBias { bias?.grad.scalars = dBias }  // F values: the copy is negligible
-        return dx
+        return computesInputGradient ? dx.converted(to: ran.arrived) : dx
     }
 
+    public var acceptsBlocked: Bool { true }
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 }

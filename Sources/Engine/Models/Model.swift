@@ -1,3 +1,5 @@
+import Kernels
+
 /// Where a parameter sits, for fine-tuning (freezing, per-part learning rates):
 /// the stem, one of the backbone's stages (numbered from 1), or the head
 /// (pooling parameters such as GeM's p, the neck and the classifier).
@@ -28,6 +30,8 @@ public final class Model {
     /// Stages between the stem and the head.
     public let stageCount: Int
     private let parts: [String: ModelPart]
+    /// The layout of the network's last output, before Model handed it out as nchw.
+    private var outputLayout = ActivationLayout.nchw
 
     /// A network built from a layout: `part(of:)` knows every parameter's part.
     public init(architecture: String, layout: NetworkLayout, classes: Int) {
@@ -41,6 +45,7 @@ public final class Model {
         for (i, stage) in layout.stages.enumerated() { for p in stage.parameters { parts[p.name] = .stage(i + 1) } }
         for p in layout.head.parameters { parts[p.name] = .head }
         self.parts = parts
+        network.allowBlockedActivations()
     }
 
     /// A network with no stem or head of its own (e.g. in tests): all of it counts as one stage.
@@ -50,10 +55,15 @@ public final class Model {
                   classes: classes)
     }
 
-    public func forward(_ images: Tensor, mode: Mode) -> Tensor { network.forward(images, mode: mode) }
+    /// The network's output, nchw: blocked activations stay inside the network.
+    public func forward(_ images: Tensor, mode: Mode) -> Tensor {
+        let output = network.forward(images, mode: mode)
+        outputLayout = output.layout
+        return output.converted(to: .nchw)
+    }
 
     /// Backward from dLoss/dLogits; adds into every parameter's gradient.
-    public func backward(_ dLogits: Tensor) { _ = network.backward(dLogits) }
+    public func backward(_ dLogits: Tensor) { _ = network.backward(dLogits.converted(to: outputLayout)) }
 
     /// The part holding the parameter or buffer of that name.
     public func part(of parameterName: String) -> ModelPart {
