@@ -3,25 +3,31 @@ import Engine
 import Kernels
 import Foundation
 
-/// Throughput of resnet_ref on random inputs, the Foldwise side of
-/// scripts/bench-engine (the same measurement as ../shared/reference/torch_cnn.py).
+/// Throughput of a network (resnet_ref by default) on random inputs, the Foldwise
+/// side of scripts/bench-engine (the same measurement as scripts/torch_replica.py).
 struct BenchEngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-engine",
-        abstract: "Measure resnet_ref training and inference images/s; prints one JSON line.")
+        abstract: "Measure a network's training and inference images/s; prints one JSON line.")
 
     @OptionGroup var options: BenchOptions
     @Option var classes = 10
+    @Option(help: "A network of the model registry with a default configuration (resnet_ref, resnet18, …).")
+    var network = "resnet_ref"
 
     func validate() throws {
         if classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
+        if ModelRegistry.defaultArchitecture(for: network) == nil {
+            let names = ModelRegistry.names.filter { ModelRegistry.defaultArchitecture(for: $0) != nil }
+            throw ValidationError("--network \(network) has no default configuration; use one of \(names.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
         let (threads, size, channels, batch) = (options.threads, options.size, options.channels, options.batch)
         ComputeThreads.set(threads)
-        let model = ModelRegistry.make(name: "resnet_ref", config: .resnetRef, inputChannels: channels,
-                                       classes: classes, seed: 0)
+        let model = ModelRegistry.make(name: network, config: ModelRegistry.defaultArchitecture(for: network)!,
+                                       inputChannels: channels, classes: classes, seed: 0)
         var random = SeededRandom(seed: 1)
         var x = Tensor(zeros: [batch, channels, size, size])
         for i in 0..<x.count { x[i] = random.normal() }
@@ -33,7 +39,7 @@ struct BenchEngineCommand: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let result = EngineBenchmark(
-            network: "resnet_ref", threads: threads, batch: batch, input: [channels, size, size],
+            network: network, threads: threads, batch: batch, input: [channels, size, size],
             trainImagesPerS: options.rate(Double(batch), seconds: train),
             inferImagesPerS: options.rate(Double(batch), seconds: infer),
             peakRssMib: (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10, blasCore: ComputeThreads.blasCoreName,

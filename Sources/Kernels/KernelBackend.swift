@@ -1,14 +1,20 @@
 import Foundation
 import Synchronization
 
-/// Which library runs the convolutions of the engine's Conv2d, read once from
-/// FOLDWISE_ENGINE: `blas` (im2col + OpenBLAS, the reference implementation and
-/// the default) or `dnnl` (oneDNN primitives, issue 12).
+/// Which library runs the engine's convolutions and batch norms, read once from
+/// FOLDWISE_ENGINE: `dnnl` (oneDNN primitives with activations kept in its blocked
+/// layouts; the default where oneDNN has blocked kernels for this CPU) or `blas`
+/// (im2col + OpenBLAS and the engine's own kernels: the reference implementation,
+/// and the default on a CPU oneDNN would run only through its slow reference kernels).
 public enum KernelBackend: String, Sendable, CaseIterable {
     case blas, dnnl
 
-    /// FOLDWISE_ENGINE's choice (blas when unset or not a backend: the command line refuses the latter).
+    /// FOLDWISE_ENGINE's choice, or the CPU's default when unset (blas when not a backend: the
+    /// command line refuses that).
     public static let configured: KernelBackend = parse(setting) ?? .blas
+
+    /// dnnl where oneDNN has blocked kernels for this CPU (AVX2 and later), else blas.
+    public static var cpuDefault: KernelBackend { ActivationLayout.native != nil ? .dnnl : .blas }
 
     private static let choice = Atomic<Int>(allCases.firstIndex(of: configured)!)
 
@@ -28,12 +34,12 @@ public enum KernelBackend: String, Sendable, CaseIterable {
     /// start on it (exit 2), since training on the other path would mislead.
     public static var settingProblem: String? {
         guard let value = setting, parse(value) == nil else { return nil }
-        return "FOLDWISE_ENGINE=\(value) is not a kernel backend; set it to blas or dnnl, or unset it (blas)"
+        return "FOLDWISE_ENGINE=\(value) is not a kernel backend; set it to blas or dnnl, or unset it (\(cpuDefault.rawValue) on this CPU)"
     }
 
-    /// nil or empty is the default (blas); nil for a value that is not a backend.
+    /// nil or empty is the CPU's default; nil for a value that is not a backend.
     static func parse(_ value: String?) -> KernelBackend? {
-        guard let value, !value.isEmpty else { return .blas }
+        guard let value, !value.isEmpty else { return cpuDefault }
         return KernelBackend(rawValue: value.lowercased())
     }
 }

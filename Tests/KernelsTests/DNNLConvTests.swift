@@ -127,8 +127,10 @@ final class DNNLConvTests: XCTestCase {
     }
 
     func testBackendParsesTheEnvironmentValue() {
-        XCTAssertEqual(KernelBackend.parse(nil), .blas)
-        XCTAssertEqual(KernelBackend.parse(""), .blas)
+        XCTAssertEqual(KernelBackend.parse(nil), KernelBackend.cpuDefault)
+        XCTAssertEqual(KernelBackend.parse(""), KernelBackend.cpuDefault)
+        XCTAssertEqual(KernelBackend.cpuDefault, ActivationLayout.native == nil ? .blas : .dnnl)
+        XCTAssertNil(KernelBackend.parse("mkl"))
         XCTAssertEqual(KernelBackend.parse("dnnl"), .dnnl)
         XCTAssertEqual(KernelBackend.parse("BLAS"), .blas)
     }
