@@ -6,12 +6,17 @@ import Kernels
 /// process on the cores; measured here at 2 threads on a shared machine, that
 /// made oneDNN's convolutions slower than OpenBLAS's, while OMP_WAIT_POLICY=passive
 /// ran them 1.3–1.7× faster (docs/BENCHMARKS.md). libgomp reads the variable only
-/// when it loads, before main, so with FOLDWISE_ENGINE=dnnl and the variable
-/// unset the process re-executes itself once with it set. An explicit value is kept.
+/// when it loads, before main, so a command that trains or predicts with the
+/// engine on oneDNN (`engineCommands`) re-executes itself once with it set when it
+/// is unset. An explicit value is kept; other commands (XGBoost's stacker runs on
+/// the same OpenMP runtime) are left alone.
 enum OpenMPWaitPolicy {
+    static let engineCommands: Set<String> = ["train", "worker", "lr-find", "bench-engine", "bench-conv"]
+
     static func passiveForDNNL() {
         #if os(Linux)
-        guard KernelBackend.selected == .dnnl, getenv("OMP_WAIT_POLICY") == nil else { return }
+        guard CommandLine.arguments.count > 1, engineCommands.contains(CommandLine.arguments[1]),
+              getenv("OMP_WAIT_POLICY") == nil, KernelBackend.selected == .dnnl else { return }
         setenv("OMP_WAIT_POLICY", "passive", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
         // exec failed (no /proc): carry on with OpenMP's default policy.

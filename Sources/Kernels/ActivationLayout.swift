@@ -3,7 +3,7 @@ import CDNNL
 /// How a rank-4 activation [N, C, H, W] lies in memory. `nchw` is the engine's
 /// own layout (PyTorch's). The blocked layouts are oneDNN's: channels in blocks
 /// of 8 (its AVX2 kernels) or 16 (AVX-512), the block innermost,
-/// [N, C/b, H, W, b]. With FOLDWISE_ENGINE=dnnl a network keeps its activations
+/// [N, C/b, H, W, b]. On the dnnl backend a network keeps its activations
 /// in the layout this CPU's kernels use (`native`) between the layers oneDNN
 /// runs, so only its edges reorder. Only for C a multiple of the block, so every
 /// layout holds exactly N·C·H·W values.

@@ -1,9 +1,9 @@
 import CDNNL
 
 // Convolution through oneDNN, a drop-in for convForward / convBackward in
-// Conv.swift (same layouts, same grouping, same accumulation rules), selected
-// by FOLDWISE_ENGINE=dnnl. The OpenBLAS path stays the reference the tests
-// compare against. One call runs one primitive over the whole batch with
+// Conv.swift (same grouping, same accumulation rules; activations nchw or in
+// oneDNN's blocked layouts), the default backend where the CPU has oneDNN's
+// blocked kernels. The OpenBLAS path stays the reference the tests compare against. One call runs one primitive over the whole batch with
 // oneDNN's own OpenMP team (see DNNLRuntime.swift); nothing here splits the
 // batch across the engine's threads.
 // Shape letters as in Conv.swift: N batch, C channels, H W input size,

@@ -19,7 +19,7 @@ final class DNNLRuntime: @unchecked Sendable {
     /// shapes (a network's layers × train/eval batch sizes); past the capacity the cache
     /// starts over rather than tracking recency.
     var plans: [DNNLPlanKey: DNNLPlan] = [:]
-    let capacity = 256
+    let capacity = 1024
     private var arena: UnsafeMutableRawPointer?
     private var arenaBytes = 0
     private var teamSize = 0

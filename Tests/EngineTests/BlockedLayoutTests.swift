@@ -25,8 +25,17 @@ final class BlockedLayoutTests: XCTestCase {
         ("odd widths", ResNetConfig(widths: [12, 32], blocks: [1, 1])),
     ]
 
+    /// Models to compare: the residual networks above, with a GeM + BNNeck + dropout head on the
+    /// first, and a narrow EfficientNet-B0 (depthwise convolutions, swish, blocks without a shortcut).
+    private var models: [(String, ArchitectureConfig)] {
+        var gem = ResNetConfig.resnetRef
+        gem.head = HeadConfig(pooling: .gem, bnneck: true, dropout: 0.2)
+        return configs.map { ($0.0, .resnet($0.1)) } + [("gem head", .resnet(gem)),
+               ("efficientnet_b0", .efficientNet(EfficientNetConfig(widthMultiplier: 0.25, depthMultiplier: 0.34)))]
+    }
+
     func testNetworksMatchTheBLASPathForwardAndBackward() {
-        for (name, config) in configs {
+        for (name, config) in models {
             for threads in [1, 2] {
                 ComputeThreads.set(threads)
                 var random = SeededRandom(seed: 17)
@@ -51,7 +60,8 @@ final class BlockedLayoutTests: XCTestCase {
                 XCTAssertLessThan(relativeError(dnnl.eval.scalars, blas.eval.scalars), 1e-4, "eval logits " + label)
                 // Max pooling routes each gradient to its window's largest value; where two nearly tie,
                 // the backends' last-bit differences can pick different ones.
-                let tolerance: Float = config.stem == .conv7Pool ? 2e-2 : 2e-3
+                var tolerance: Float = 2e-3
+                if case .resnet(let resnet) = config, resnet.stem == .conv7Pool { tolerance = 2e-2 }
                 for (parameter, grad) in blas.grads {
                     XCTAssertLessThan(relativeError(dnnl.grads[parameter]!, grad), tolerance, "gradient of \(parameter) " + label)
                 }
@@ -63,7 +73,7 @@ final class BlockedLayoutTests: XCTestCase {
     }
 
     func testActivationsStayBlockedInsideTheNetwork() throws {
-        let native = try XCTUnwrap(ActivationLayout.native, "oneDNN picks no blocked layout on this CPU")
+        guard let native = ActivationLayout.native else { throw XCTSkip("oneDNN has no blocked kernels for this CPU") }
         KernelBackend.use(.dnnl)
         let model = ModelRegistry.make(name: "resnet_ref", config: .resnetRef, inputChannels: 1, classes: 10, seed: 1)
         var random = SeededRandom(seed: 2)
@@ -92,7 +102,9 @@ final class BlockedLayoutTests: XCTestCase {
     func testOneDNNRunsNoReferenceKernels() throws {
         try XCTSkipIf(ActivationLayout.native == nil, "oneDNN has no blocked kernels for this CPU")
         KernelBackend.use(.dnnl)
-        for (name, config) in configs {
+        // Only what runs from here on: other tests leave plans of other layouts in the cache.
+        DNNLRuntime.shared.run(threads: 1) { $0.plans.removeAll() }
+        for (name, config) in models {
             let model = ModelRegistry.make(name: name, config: config, inputChannels: 3, classes: 5, seed: 4)
             var random = SeededRandom(seed: 3)
             let logits = model.forward(random.tensor([4, 3, 20, 20]), mode: .train)
@@ -105,9 +117,12 @@ final class BlockedLayoutTests: XCTestCase {
         XCTAssertEqual(slow, [], "oneDNN fell back to its reference kernels")
     }
 
+    /// Largest |a - b| relative to the largest |b|, with a floor of 0.01: some quantities are zero
+    /// up to rounding (the mean after a 1×1 convolution of batch-normalised channels, the gradient
+    /// of a bias that the next batch norm removes), where the backends' rounding differs.
     private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         XCTAssertEqual(a.count, b.count)
-        let scale = max(b.map(abs).max() ?? 0, 1e-12)
+        let scale = max(b.map(abs).max() ?? 0, 1e-2)
         return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
     }
 }

@@ -3,7 +3,7 @@ import Kernels
 /// 2-d convolution over NCHW with weight [F, C/groups, R, S] (PyTorch's layout
 /// and grouping: group g maps its C/groups channels to its F/groups filters).
 /// groups == C == F is a depthwise convolution. FOLDWISE_ENGINE picks the kernels
-/// (im2col + OpenBLAS by default, or oneDNN).
+/// (oneDNN by default where the CPU has its blocked kernels, or im2col + OpenBLAS).
 public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -12,7 +12,7 @@ public final class Conv2d: Layer {
     public let groups: Int
     /// The first layer of a network does not need dL/dInput; skipping it saves a gemm and a col2im.
     public var computesInputGradient = true
-    /// Whether oneDNN may leave the output in its blocked layout (when F is a multiple of 16) for
+    /// Whether oneDNN may leave the output in its blocked layout (when F is a multiple of the block) for
     /// the next layer; Model sets it for the convolutions of its network. Off, the output is nchw.
     public var emitsBlocked = false
     private var input = Tensor(zeros: [0])
@@ -22,7 +22,15 @@ public final class Conv2d: Layer {
     private var ran: (backend: KernelBackend, arrived: ActivationLayout, layouts: ConvLayouts) = (.blas, .nchw, .plain)
     /// oneDNN's layouts by shape and preferred layouts (see dnnlConvLayouts).
     private var layoutChoices: [LayoutChoiceKey: ConvLayouts] = [:]
-    private struct LayoutChoiceKey: Hashable { var shape: ConvShape, preferred: ConvLayouts }
+    /// The batch size is left out (as 0): whether oneDNN has a fast kernel does not depend on it,
+    /// and a new batch size (the last partial batch, evaluation) should not create unused plans.
+    private struct LayoutChoiceKey: Hashable {
+        var shape: ConvShape, preferred: ConvLayouts
+        init(_ shape: ConvShape, _ preferred: ConvLayouts) {
+            (self.shape, self.preferred) = (shape, preferred)
+            self.shape.N = 0
+        }
+    }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 groups: Int = 1, bias: Bool = false, fanOutPerGroup: Bool = false, random: inout SeededRandom) {
@@ -72,7 +80,7 @@ public final class Conv2d: Layer {
     private func dnnlLayouts(_ s: ConvShape, input: ActivationLayout) -> ConvLayouts {
         var preferred = ConvLayouts(input: input, output: .nchw)
         if emitsBlocked, let native = ActivationLayout.native, native.fits(channels: s.F) { preferred.output = native }
-        let key = LayoutChoiceKey(shape: s, preferred: preferred)
+        let key = LayoutChoiceKey(s, preferred)
         if let choice = layoutChoices[key] { return choice }
         let choice = dnnlConvLayouts(s, bias: bias != nil, inputGradient: computesInputGradient, preferred: preferred)
         layoutChoices[key] = choice
