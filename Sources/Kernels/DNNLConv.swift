@@ -37,18 +37,21 @@ public func dnnlConvBackward(input x: [Float], weight w: [Float], dOutput dy: [F
             runConvPlan(key, [DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_WEIGHTS: mutable(wb), DNNL_ARG_DIFF_SRC: UnsafeMutableRawPointer(dxb.baseAddress!)])
         }}}
     }
-    // oneDNN overwrites its gradients; the engine's contract adds them.
-    var dW = [Float](repeating: 0, count: dWeight.count)
-    var dB = [Float](repeating: 0, count: dBias == nil ? 0 : s.F)
     let key = ConvPlanKey(shape: s, direction: .backwardWeights, bias: dBias != nil, layouts: layouts)
-    x.withUnsafeBufferPointer { xb in dy.withUnsafeBufferPointer { dyb in
-    dW.withUnsafeMutableBufferPointer { dwb in dB.withUnsafeMutableBufferPointer { dbb in
-        var pointers = [DNNL_ARG_SRC: mutable(xb), DNNL_ARG_DIFF_DST: mutable(dyb), DNNL_ARG_DIFF_WEIGHTS: UnsafeMutableRawPointer(dwb.baseAddress!)]
-        if dBias != nil { pointers[DNNL_ARG_DIFF_BIAS] = UnsafeMutableRawPointer(dbb.baseAddress!) }
-        runConvPlan(key, pointers)
-    }}}}
-    for i in 0..<dW.count { dWeight[i] += dW[i] }
-    if dBias != nil { for f in 0..<s.F { dBias![f] += dB[f] } }
+    let (weights, biases) = (dWeight.count, dBias == nil ? 0 : s.F)
+    DNNLRuntime.shared.run(threads: key.threads) { runtime in
+        // oneDNN overwrites its gradients; the engine's contract adds them, so they land in
+        // the runtime's reused scratch first.
+        let scratch = runtime.scratch(floats: weights + biases)
+        x.withUnsafeBufferPointer { xb in dy.withUnsafeBufferPointer { dyb in
+            var pointers = [DNNL_ARG_SRC: mutable(xb), DNNL_ARG_DIFF_DST: mutable(dyb),
+                            DNNL_ARG_DIFF_WEIGHTS: UnsafeMutableRawPointer(scratch)]
+            if biases > 0 { pointers[DNNL_ARG_DIFF_BIAS] = UnsafeMutableRawPointer(scratch + weights) }
+            runtime.plan(.conv(key)) { ConvPlan.make(key, engine: $0) }.execute(pointers, runtime)
+        }}
+        dWeight.withUnsafeMutableBufferPointer { d in for i in 0..<weights { d[i] += scratch[i] } }
+        for f in 0..<biases { dBias![f] += scratch[weights + f] }
+    }
 }
 
 /// The layouts to run a convolution in: `preferred` when oneDNN has a fast kernel for it in
@@ -70,9 +73,8 @@ public func dnnlConvLayouts(_ s: ConvShape, bias: Bool, inputGradient: Bool, pre
 
 /// Finds or creates the plan for `key` and runs it, on the oneDNN thread.
 private func runConvPlan(_ key: ConvPlanKey, _ pointers: [Int32: UnsafeMutableRawPointer]) {
-    let pointers = UncheckedPointers(value: pointers)
     DNNLRuntime.shared.run(threads: key.threads) { runtime in
-        runtime.plan(.conv(key)) { ConvPlan.make(key, engine: $0) }.execute(pointers.value, runtime)
+        runtime.plan(.conv(key)) { ConvPlan.make(key, engine: $0) }.execute(pointers, runtime)
     }
 }
 
@@ -80,9 +82,4 @@ private func runConvPlan(_ key: ConvPlanKey, _ pointers: [Int32: UnsafeMutableRa
 @inline(__always)
 func mutable<T>(_ buffer: UnsafeBufferPointer<T>) -> UnsafeMutableRawPointer {
     UnsafeMutableRawPointer(mutating: buffer.baseAddress!)
-}
-
-/// Buffers lent to the oneDNN thread while their owner waits for it.
-struct UncheckedPointers: @unchecked Sendable {
-    let value: [Int32: UnsafeMutableRawPointer]
 }

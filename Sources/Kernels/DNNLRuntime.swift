@@ -22,6 +22,8 @@ final class DNNLRuntime: @unchecked Sendable {
     let capacity = 1024
     private var arena: UnsafeMutableRawPointer?
     private var arenaBytes = 0
+    private var scratchBuffer: UnsafeMutablePointer<Float>?
+    private var scratchFloats = 0
     private var teamSize = 0
     private let thread = DedicatedThread(name: "foldwise.dnnl")
 
@@ -73,6 +75,18 @@ final class DNNLRuntime: @unchecked Sendable {
             }
             return body(self)
         }
+    }
+
+    /// Floats the caller may use until its `run` returns (e.g. gradients oneDNN overwrites, before
+    /// they are added into the engine's): reused across calls, grows, never shrinks. Not the arena,
+    /// which the primitive uses meanwhile.
+    func scratch(floats: Int) -> UnsafeMutablePointer<Float> {
+        if floats > scratchFloats || scratchBuffer == nil {
+            scratchBuffer?.deallocate()
+            scratchFloats = max(floats, 16)
+            scratchBuffer = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats)
+        }
+        return scratchBuffer!
     }
 
     /// One buffer for every primitive's scratchpad and its operands in oneDNN's layouts: primitives

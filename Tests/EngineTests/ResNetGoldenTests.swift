@@ -2,6 +2,7 @@ import Datasets
 import XCTest
 @testable import Engine
 import Kernels
+import TestSupport
 
 /// resnet_ref against PyTorch (Tests/EngineTests/Fixtures/resnet_ref, written by
 /// scripts/make-golden-fixture): same weights and input must give the same
@@ -10,13 +11,6 @@ final class ResNetGoldenTests: XCTestCase {
     let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/resnet_ref")
 
     func load(_ name: String) throws -> NPYArray { try NPY.read(fixtures.appendingPathComponent(name + ".npy")) }
-
-    /// Largest |a - b| relative to the largest |b|.
-    func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        XCTAssertEqual(a.count, b.count)
-        let scale = max(b.map(abs).max() ?? 0, 1e-12)
-        return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
-    }
 
     /// On both kernel backends: OpenBLAS, and oneDNN with blocked activations between its layers.
     func testForwardBackwardMatchPyTorch() throws {

@@ -34,16 +34,16 @@ final class DNNLBatchNormTests: XCTestCase {
                         var yL = [Float](repeating: .nan, count: y.count), meanL = [Float](), varianceL = [Float](), mask = [UInt8]()
                         dnnlBatchNormTrainForward(input: xL, gamma: gamma, beta: beta, output: &yL, mean: &meanL, variance: &varianceL,
                                                   workspace: &mask, shape: s, layout: layout, epsilon: 1e-5, relu: relu)
-                        assertClose(reorderActivations(yL, shape: shape, from: layout, to: .nchw), y, "forward " + label)
-                        assertClose(meanL, mean, "mean " + label)
-                        assertClose(varianceL, variance, "variance " + label)
+                        assertRelativelyClose(reorderActivations(yL, shape: shape, from: layout, to: .nchw), y, "forward " + label, tolerance: 2e-5)
+                        assertRelativelyClose(meanL, mean, "mean " + label, tolerance: 2e-5)
+                        assertRelativelyClose(varianceL, variance, "variance " + label, tolerance: 2e-5)
                         var dxL = [Float](repeating: .nan, count: dx.count), dGammaL = dGammaStart, dBetaL = dBetaStart
                         dnnlBatchNormBackward(input: xL, gamma: gamma, mean: meanL, variance: varianceL, workspace: mask,
                                               dOutput: dyL, dInput: &dxL, dGamma: &dGammaL, dBeta: &dBetaL, shape: s,
                                               layout: layout, epsilon: 1e-5, relu: relu)
-                        assertClose(reorderActivations(dxL, shape: shape, from: layout, to: .nchw), dx, "dInput " + label)
-                        assertClose(dGammaL, dGamma, "dGamma (added into) " + label)
-                        assertClose(dBetaL, dBeta, "dBeta (added into) " + label)
+                        assertRelativelyClose(reorderActivations(dxL, shape: shape, from: layout, to: .nchw), dx, "dInput " + label, tolerance: 2e-5)
+                        assertRelativelyClose(dGammaL, dGamma, "dGamma (added into) " + label, tolerance: 2e-5)
+                        assertRelativelyClose(dBetaL, dBeta, "dBeta (added into) " + label, tolerance: 2e-5)
                     }
                 }
             }
@@ -64,7 +64,7 @@ final class DNNLBatchNormTests: XCTestCase {
                     dnnlBatchNormEvalForward(input: reorderActivations(x, shape: shape, from: .nchw, to: layout), gamma: gamma,
                                              beta: beta, runningMean: mean, runningVariance: variance, output: &yL, shape: s,
                                              layout: layout, epsilon: 1e-5, relu: relu)
-                    assertClose(reorderActivations(yL, shape: shape, from: layout, to: .nchw), y, "eval \(s) relu \(relu) \(layout)")
+                    assertRelativelyClose(reorderActivations(yL, shape: shape, from: layout, to: .nchw), y, "eval \(s) relu \(relu) \(layout)", tolerance: 2e-5)
                 }
             }
         }
@@ -84,12 +84,4 @@ final class DNNLBatchNormTests: XCTestCase {
         XCTAssertEqual(eights[(((1 * 4 + 2) * 3 + 2) * 2 + 1) * 8 + 1] as Float, x[plainIndex])
         XCTAssertEqual(reorderActivations(eights, shape: shape, from: .nChw8c, to: .nchw), x)
     }
-}
-
-/// Agreement within float tolerance relative to the values' size.
-private func assertClose(_ a: [Float], _ b: [Float], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
-    let scale = max(1, b.map(abs).max() ?? 0)
-    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-    XCTAssertLessThan(worst, 2e-5 * scale, message, file: file, line: line)
 }

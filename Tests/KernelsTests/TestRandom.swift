@@ -1,3 +1,5 @@
+import XCTest
+
 /// A small deterministic generator (the engine's SeededRandom lives above Kernels).
 struct TestRandom {
     var state: UInt64
@@ -9,4 +11,13 @@ struct TestRandom {
             return Float(state >> 40) / Float(1 << 24) * 2 - 1
         }
     }
+}
+
+/// Agreement of `a` with `b` within `tolerance` relative to the values' size (at least 1).
+func assertRelativelyClose(_ a: [Float], _ b: [Float], _ message: String, tolerance: Float,
+                           file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+    let scale = max(1, b.map(abs).max() ?? 0)
+    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThan(worst, tolerance * scale, message, file: file, line: line)
 }

@@ -9,6 +9,13 @@ extension SeededRandom {
     }
 }
 
+/// Largest |a - b| relative to the largest |b| (at least `floor`); infinity when the counts differ.
+public func relativeError(_ a: [Float], _ b: [Float], floor: Float = 1e-12) -> Float {
+    guard a.count == b.count else { return .infinity }
+    let scale = max(b.map(abs).max() ?? 0, floor)
+    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
 /// The largest disagreement between an analytic and a finite-difference gradient.
 public struct GradientCheckResult: CustomStringConvertible {
     public var worstName = ""
